@@ -1,0 +1,1 @@
+"""The spiders: ``search`` runs the query grid, ``providers`` walks provider sites."""

@@ -1,0 +1,96 @@
+"""Walk the provider sites listed in config/providers.yaml, within their limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
+from twisted.python.failure import Failure
+
+from crawler.spiders._common import failed_page, fetched_page
+from pipeline.config import Config, ProviderSite, load_config
+
+
+class ProvidersSpider(scrapy.Spider):
+    name = "providers"
+
+    def __init__(self, *args: Any, site: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.only_site = site  # `scrapy crawl providers -a site=NAME` walks one site
+        self.sites: dict[str, ProviderSite] = {}
+        self.link_extractors: dict[str, LinkExtractor] = {}
+        self.pages_scheduled: dict[str, int] = {}
+
+    def _config(self) -> Config:
+        """The configuration `offermap crawl` passed in, or the one on disk."""
+        if getattr(self, "config", None) is None:
+            self.config = load_config(self.settings.get("OFFERMAP_CONFIG_DIR"))
+        return self.config
+
+    async def start(self) -> AsyncIterator[Request]:
+        for site in self._config().providers.providers:
+            if self.only_site and site.name != self.only_site:
+                continue
+            self.sites[site.name] = site
+            self.pages_scheduled[site.name] = 0
+            # Domains are checked by host name below: Scrapy's allow_domains compares
+            # the whole netloc, so a site on a non-default port would never match.
+            self.link_extractors[site.name] = LinkExtractor(
+                allow=site.follow, deny=site.deny, deny_extensions=_SKIPPED_EXTENSIONS,
+            )
+            for url in site.start_urls:
+                request = self._request(site, url, depth=0)
+                if request is not None:
+                    yield request
+
+    def _request(self, site: ProviderSite, url: str, depth: int) -> Request | None:
+        if self.pages_scheduled[site.name] >= site.max_pages:
+            return None
+        self.pages_scheduled[site.name] += 1
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            meta={"offermap_site": site.name, "offermap_depth": depth,
+                  "offermap_theme_filter": site.theme_filter},
+        )
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        site = self.sites[response.meta["offermap_site"]]
+        depth: int = response.meta["offermap_depth"]
+        yield fetched_page(response, origin=site.name, depth=depth,
+                           theme_filter=site.theme_filter)
+
+        if depth >= site.max_depth or response.status != 200:
+            return
+        if not isinstance(response, TextResponse) or b"html" not in (
+            response.headers.get("Content-Type") or b"html"
+        ):
+            return
+        for link in self.link_extractors[site.name].extract_links(response):
+            if not is_allowed_host(link.url, site.allowed_domains):
+                continue
+            request = self._request(site, link.url, depth + 1)
+            if request is None:
+                break
+            yield request
+
+    def page_failed(self, failure: Failure) -> Iterator[Any]:
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        yield failed_page(failure, origin=meta.get("offermap_site", "providers"))
+
+
+def is_allowed_host(url: str, domains: list[str]) -> bool:
+    """Whether the URL's host is one of ``domains`` or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    return any(host == domain.lower() or host.endswith("." + domain.lower())
+               for domain in domains)
+
+
+# Scrapy's own list (images, media, archives, office files) minus "pdf": course
+# brochures are PDFs and are recorded as pages even before they are read.
+_SKIPPED_EXTENSIONS = [ext for ext in IGNORED_EXTENSIONS if ext != "pdf"]

@@ -1,0 +1,17 @@
+"""Storage: SQLAlchemy models and sessions.  SQLite by default, PostgreSQL in production."""
+
+from db.models import Base, Candidate, Decision, Hit, Page, Query, Run, Source
+from db.session import Database, default_database_url
+
+__all__ = [
+    "Base",
+    "Candidate",
+    "Database",
+    "Decision",
+    "Hit",
+    "Page",
+    "Query",
+    "Run",
+    "Source",
+    "default_database_url",
+]

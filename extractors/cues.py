@@ -1,0 +1,104 @@
+"""Match the taxonomy's cue words in text, as whole words or phrases.
+
+The taxonomy is data (``config/taxonomy.yaml``); each tag's cues are compiled into
+one case-insensitive regular expression the first time a taxonomy is seen, so a page
+costs one scan per tag rather than one per cue word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.taxonomy import Taxonomy
+
+__all__ = ["AMBIGUOUS_FORMAT_CUES", "CueIndex", "cue_index", "compile_cues"]
+
+_CACHE: dict[int, tuple[Taxonomy, "CueIndex"]] = {}
+
+#: Format cues too ambiguous to count in running text ("the programme of the day",
+#: "world-class", "a module of the software"); they still count in titles.
+AMBIGUOUS_FORMAT_CUES = frozenset(
+    "program programme module class formation laboratorio oficina fair festival kurs".split()
+)
+_CACHE_SIZE = 16
+
+
+def compile_cues(cues: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    """One pattern matching any cue as a whole word or phrase; ``None`` when empty.
+
+    Spaces and hyphens inside a cue match any run of spaces or hyphens, so
+    "co-creation" also finds "co creation".
+    """
+    parts = []
+    for cue in sorted({c for c in cues if c}, key=len, reverse=True):
+        escaped = re.escape(cue)
+        escaped = re.sub(r"(?:\\ |\\-)+", r"[\\s\\-]+", escaped)
+        parts.append(escaped)
+    if not parts:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)", re.I)
+
+
+@dataclass(slots=True)
+class CueIndex:
+    """Compiled patterns for every tag of one taxonomy."""
+
+    formats: dict[str, re.Pattern[str]]
+    formats_body: dict[str, re.Pattern[str]]
+    modality: dict[str, re.Pattern[str]]
+    provider_categories: dict[str, re.Pattern[str]]
+    topics: dict[str, re.Pattern[str]]
+    verticals: dict[str, re.Pattern[str]]
+    audience: dict[str, re.Pattern[str]]
+    theme: re.Pattern[str] | None
+    multilateral: re.Pattern[str] | None
+
+    def tags_in(self, section: str, text: str) -> list[str]:
+        """Tags of ``section`` with at least one cue in ``text``, in taxonomy order."""
+        patterns: dict[str, re.Pattern[str]] = getattr(self, section)
+        return [tag for tag, pattern in patterns.items() if pattern.search(text)]
+
+    def first_cue(self, section: str, text: str) -> tuple[str, str, int] | None:
+        """The earliest ``(tag, cue, position)`` of ``section`` in ``text``."""
+        patterns: dict[str, re.Pattern[str]] = getattr(self, section)
+        best: tuple[str, str, int] | None = None
+        for tag, pattern in patterns.items():
+            match = pattern.search(text)
+            if match and (best is None or match.start() < best[2]):
+                best = (tag, match.group(0), match.start())
+        return best
+
+
+def cue_index(taxonomy: Taxonomy) -> CueIndex:
+    """The compiled cues of ``taxonomy``, built once per taxonomy object."""
+    cached = _CACHE.get(id(taxonomy))
+    if cached is not None and cached[0] is taxonomy:
+        return cached[1]
+    index = CueIndex(
+        formats=_compile_tags(taxonomy.formats),
+        formats_body=_compile_tags({
+            tag: tuple(c for c in cues if c not in AMBIGUOUS_FORMAT_CUES)
+            for tag, cues in taxonomy.formats.items()
+        }),
+        modality=_compile_tags(taxonomy.modality),
+        provider_categories=_compile_tags(taxonomy.provider_categories),
+        topics=_compile_tags(taxonomy.topics),
+        verticals=_compile_tags(taxonomy.verticals),
+        audience=_compile_tags(taxonomy.audience),
+        theme=compile_cues(taxonomy.theme),
+        multilateral=compile_cues(taxonomy.multilateral),
+    )
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[id(taxonomy)] = (taxonomy, index)
+    return index
+
+
+def _compile_tags(section: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
+    compiled = {}
+    for tag, cues in section.items():
+        pattern = compile_cues(cues)
+        if pattern is not None:
+            compiled[tag] = pattern
+    return compiled

@@ -1,0 +1,206 @@
+"""Read fees from text: amounts with their currency, and "free" said in words.
+
+price-parser reads "Free" as 0 but not "Kostenlos", "Gratuit" or "Gratis", so a
+course that is free in German or French looks like "fee unknown"
+(robhunter/agentdeals#1668).  Here the words that mean "no fee" are matched in every
+supported language, and money amounts are found as currency-plus-number spans that
+price-parser then normalises.  A "free" that is about something else ("free
+parking", "free trial") never makes a course free, and a stated positive amount
+always wins over a "free for members" tier.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from price_parser import Price
+
+__all__ = ["Fee", "FeeTier", "parse_fee", "money_spans", "has_fee_cue", "FEE_LABELS"]
+
+#: Currency marks to ISO 4217 codes.
+_CURRENCIES: dict[str, str] = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "chf": "CHF", "sfr": "CHF",
+    "fr.": "CHF", "usd": "USD", "us$": "USD", "$": "USD", "£": "GBP", "gbp": "GBP",
+    "sek": "SEK", "dkk": "DKK", "nok": "NOK", "pln": "PLN", "zł": "PLN", "czk": "CZK",
+    "kč": "CZK", "r$": "BRL", "brl": "BRL", "ars": "ARS", "mxn": "MXN", "cad": "CAD",
+    "aud": "AUD", "jpy": "JPY", "¥": "JPY", "inr": "INR", "₹": "INR",
+}
+_CUR = (
+    r"(?:€|eur(?:os?)?\b|chf\b|sfr\.?|fr\.|us\$|usd\b|r\$|\$|£|gbp\b|sek\b|dkk\b|nok\b|"
+    r"pln\b|zł|czk\b|kč|brl\b|ars\b|mxn\b|cad\b|aud\b|jpy\b|¥|inr\b|₹)"
+)
+_NUM = r"\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,2})?(?:[.,]-{1,2})?|\d+(?:[.,]\d{1,2})?"
+_MONEY = re.compile(
+    rf"(?P<c1>{_CUR})\s?(?P<n1>{_NUM})|(?<![\w.,])(?P<n2>{_NUM})\s?(?P<c2>{_CUR})", re.I
+)
+
+_FREE = re.compile(
+    r"\bfree[\s-]+of[\s-]+charge\b|\b(?:for|is|are|be|it's|entirely|completely|totally)\s+free\b"
+    r"|\bfree\s+(?:admission|entry|entrance|event|registration|participation|attendance|of\s+cost"
+    r"|webinar|course|workshop|training|seminar|session|online|lecture|tickets?)\b"
+    r"|\(free\)|\bno\s+(?:charge|fees?|costs?|registration\s+fee|participation\s+fee)\b"
+    r"|\bat\s+no\s+(?:cost|charge)\b|\bwithout\s+(?:charge|cost)\b|\bno[-\s]cost\b"
+    r"|\bkostenlos\w*|\bkostenfrei\w*|\bgebührenfrei\w*|\bunentgeltlich\w*|\beintritt\s+frei\b"
+    r"|\bgratu[ií]t\w*|\bentrée\s+libre\b|\bgr[aá]tis\b|\bsin\s+cost[eo]\b|\bentrada\s+libre\b"
+    r"|\bingresso\s+libero\b|\bsenza\s+costi\b|\bkosteloos\b|\bgeen\s+kosten\b"
+    r"|\bsem\s+custos?\b|\bentrada\s+franca\b|\bzdarma\b|\bbezpłatn\w*",
+    re.I,
+)
+# A bare "free" counts only when nothing says it is about something else.
+_BARE_FREE = re.compile(r"\bfree\b(?!\s*(?:-|of\b(?!\s+charge)|to\b|time|parking|trial|wi-?fi"
+                        r"|coffee|lunch|drinks?|snacks?|shuttle|download|software|text|form"
+                        r"|space|seats?\s+left|places))", re.I)
+_NOT_FREE_CONTEXT = re.compile(r"(?:feel|gluten|carbon|barrier|smoke|duty|tax|stress|risk)[\s-]+free",
+                               re.I)
+_PAID = re.compile(
+    r"\b(?:unkostenbeitrag|kostenbeitrag|teilnahmebeitrag|teilnahmegebühr|kostenpflichtig"
+    r"|small\s+fee|a\s+fee\s+(?:of|is|applies)|fee\s+applies|payant\w*|de\s+pago|a\s+pagamento"
+    r"|tegen\s+betaling|registration\s+fee\s+is)\b",
+    re.I,
+)
+_PERIOD = re.compile(
+    r"^\s*(?:/|per|a|an|each|pro|par|al|por|per\s+)\s*(?P<p>month|monat|mois|mes|mese|maand|mês"
+    r"|year|jahr|an|año|anno|jaar|ano|week|woche|semaine|semana|settimana|day|tag|jour|día|giorno"
+    r"|dag|dia|hour|stunde|heure|hora|ora|uur|session|sitzung)\b",
+    re.I,
+)
+_PERIOD_NAMES = {
+    "month": "month", "monat": "month", "mois": "month", "mes": "month", "mese": "month",
+    "maand": "month", "mês": "month", "year": "year", "jahr": "year", "an": "year",
+    "año": "year", "anno": "year", "jaar": "year", "ano": "year", "week": "week",
+    "woche": "week", "semaine": "week", "semana": "week", "settimana": "week", "day": "day",
+    "tag": "day", "jour": "day", "día": "day", "giorno": "day", "dag": "day", "dia": "day",
+    "hour": "hour", "stunde": "hour", "heure": "hour", "hora": "hour", "ora": "hour",
+    "uur": "hour", "session": "session", "sitzung": "session",
+}
+_AUDIENCE = re.compile(r"\bfor\s+(?P<a>[\w\s-]{2,40}?)(?=[,;.)]|$|\s+and\b)", re.I)
+
+#: Labels that introduce a fee on a page, all supported languages.
+FEE_LABELS: tuple[str, ...] = (
+    "price", "prices", "fee", "fees", "cost", "costs", "course fee", "costs and registration",
+    "registration fee", "participation fee", "tuition", "tuition fee", "admission", "tickets",
+    "entrance", "kosten", "prijs", "cursusprijs", "deelnamekosten", "preis", "gebühr",
+    "gebühren", "teilnahmegebühr", "kosten und anmeldung", "prix", "tarif", "tarifs", "coût",
+    "frais", "frais d'inscription", "precio", "coste", "costo", "cuota", "matrícula", "prezzo",
+    "quota", "quota di iscrizione", "costi", "preço", "custo", "valor", "investimento",
+    "target group and price",
+)
+_FEE_WORDS = re.compile(
+    r"\b(?:fees?|price|prices|costs?|charge|tuition|kosten|prijs|cursusprijs|preis|gebühr\w*"
+    r"|prix|tarifs?|frais|precio|coste|costo|cuota|prezzo|quota|preço|custo)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FeeTier:
+    """One price of a tiered fee, and who it is for when the text says."""
+
+    amount: float
+    currency: str | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fee:
+    """A fee as read from text; ``amount`` is the first positive amount stated."""
+
+    text: str
+    is_free: bool | None
+    amount: float | None = None
+    currency: str | None = None
+    period: str | None = None
+    tiers: tuple[FeeTier, ...] = ()
+
+
+def money_spans(text: str) -> list[tuple[float, str | None, int, int]]:
+    """``(amount, ISO currency, start, end)`` of every currency-marked amount."""
+    spans = []
+    for match in _MONEY.finditer(text):
+        mark = (match["c1"] or match["c2"] or "").lower()
+        number = match["n1"] or match["n2"] or ""
+        amount = _amount(number)
+        if amount is None:
+            continue
+        spans.append((amount, _CURRENCIES.get(mark.rstrip()), match.start(), match.end()))
+    return spans
+
+
+def has_fee_cue(text: str) -> bool:
+    """Whether ``text`` talks about a fee at all: an amount, a fee word or a free phrase."""
+    return bool(_MONEY.search(text) or _FEE_WORDS.search(text) or _FREE.search(text)
+                or _PAID.search(text))
+
+
+def parse_fee(text: str, *, standalone: bool = False) -> Fee | None:
+    """Read ``text`` as a statement of the fee; ``None`` when it says nothing about one.
+
+    ``standalone`` marks text that is itself a fee value (a "Price" field, an offer),
+    where a bare "Free" means the course is free.
+    """
+    if not text or not text.strip():
+        return None
+    text = " ".join(text.split())
+    tiers = _tiers(text, standalone)
+    period = _period_after_amount(text)
+    positive = [tier for tier in tiers if tier.amount > 0]
+    if positive:
+        first = positive[0]
+        return Fee(text, False, first.amount, first.currency, period, tiers)
+    if tiers or _says_free(text, standalone):
+        currency = tiers[0].currency if tiers else None
+        return Fee(text, True, 0.0, currency, None, tiers)
+    if _PAID.search(text):
+        return Fee(text, False, None, None, None, ())
+    return None
+
+
+def _tiers(text: str, standalone: bool) -> tuple[FeeTier, ...]:
+    """Each clause's amount (a free clause counts as 0) and its audience."""
+    clauses = [c for c in re.split(r"[;,\n]|\s+/\s+", text) if c.strip()]
+    tiers: list[FeeTier] = []
+    for clause in clauses:
+        spans = money_spans(clause)
+        audience = _AUDIENCE.search(clause)
+        who = audience["a"].strip() if audience else None
+        if spans:
+            for amount, currency, _start, _end in spans:
+                tiers.append(FeeTier(amount, currency, who))
+        elif _says_free(clause, standalone) and (spans or money_spans(text)):
+            tiers.append(FeeTier(0.0, None, who))
+    return tuple(tiers)
+
+
+def _says_free(text: str, standalone: bool) -> bool:
+    if _FREE.search(text):
+        return not _only_excluded_free(text)
+    if standalone and _BARE_FREE.search(text) and not _NOT_FREE_CONTEXT.search(text):
+        return True
+    return False
+
+
+def _only_excluded_free(text: str) -> bool:
+    """A "free" phrase that is really "feel free to ..." or "gluten-free"."""
+    return all(_NOT_FREE_CONTEXT.search(text[max(0, m.start() - 12):m.end()])
+               for m in _FREE.finditer(text))
+
+
+def _period_after_amount(text: str) -> str | None:
+    for match in _MONEY.finditer(text):
+        period = _PERIOD.match(text[match.end():match.end() + 20])
+        if period:
+            return _PERIOD_NAMES.get(period["p"].lower())
+    return None
+
+
+def _amount(number: str) -> float | None:
+    """Normalise "1.234,50", "895", "100.-" with price-parser's number rules."""
+    cleaned = number.rstrip("-").rstrip(".,").replace("'", "")
+    try:
+        price = Price.fromstring(cleaned)
+        value = price.amount if price.amount is not None else Decimal(cleaned)
+    except (InvalidOperation, ValueError):
+        return None
+    return float(value)

@@ -1,0 +1,196 @@
+"""Online, in presence or hybrid: from schema.org attendance data, then from text.
+
+Online events often arrive as a ``Place`` named "Online event" whose address fields
+are all null or empty (hackgvl/events-api#55); such a place is not a venue.  Events
+may also carry a ``Place`` and a ``VirtualLocation`` together, which is hybrid.  In
+text, "online registration" says how to register, not how the course is held, so
+it is never evidence of an online course.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "modality_from_attendance_mode",
+    "modality_from_course_mode",
+    "modality_from_locations",
+    "modality_from_text",
+    "location_is_online",
+]
+
+_ONLINE_WORDS = re.compile(
+    r"(?<!\w)(?:online|on-line|virtual|virtueel|virtuell|virtuel|zoom|ms teams|microsoft teams|"
+    r"(?:via|on|in|through) teams|webex|google meet|livestream|live stream|live-stream|streamed|"
+    r"webinar|e-learning|en ligne|en línea|in linea|a distancia|a distanza|op afstand|"
+    r"à distance|à distância)(?!\w)",
+    re.I,
+)
+# "online" that is about registering, paying or reading, not about attending.
+_NOT_ATTENDANCE = re.compile(
+    r"(?:online|on-line)[\s-]+(?:registration|register|form|application|payment|shop|store|"
+    r"booking|sign[\s-]?up|enrol\w*|anmeldung|registrierung|inschrijving|aanmelding|"
+    r"inscription|inscripción|iscrizione|inscrição|catalogue|catalog|access|version)"
+    r"|(?:register|registration|apply|book|sign up|enrol\w*|anmelden|inschrijven|aanmelden|"
+    r"s'inscrire|inscribirse|iscriversi|inscrever-se|available|published|read)[\s-]+online",
+    re.I,
+)
+_HYBRID_WORDS = re.compile(
+    r"(?<!\w)(?:hybrid|hybride|híbrido|ibrido|blended|in person and online|online and in person|"
+    r"online or in person|in person or online|on-site and online|live and online)(?!\w)",
+    re.I,
+)
+_PRESENCE_WORDS = re.compile(
+    r"(?<!\w)(?:in person|in-person|on site|on-site|on campus|campus|venue|room [A-Z]?\d|zaal|"
+    r"lokaal|building|gebouw|gebäude|aula|auditorium|hörsaal|salle|presencial|presencialmente|"
+    r"in presenza|präsenz|vor ort|présentiel|op locatie|ter plaatse)(?!\w)"
+    r"|\b(?:takes?|taking|will\s+take)\s+place\s+(?:at|in)\s+(?:the\s+)?[A-Z]"
+    r"|\bvindt\s+plaats\s+(?:in|op|bij)\s+[A-Z]|\bim\s+[A-ZÄÖÜ]\w+\s+(?:Rathaus|Saal|Haus)\b"
+    r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straat|strasse|straße|weg|laan|plein|gracht|singel|markt|platz|"
+    r"street|road|avenue|lane)\s+\d{1,4}\b",
+    re.I,
+)
+_POSTCODE = re.compile(
+    r"\b\d{4}\s?[A-Z]{2}\b|\b(?!(?:19|20)\d\d\b)\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]{2,}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b"
+)
+
+
+def modality_from_attendance_mode(value: Any) -> str | None:
+    """schema.org ``eventAttendanceMode`` to ``online``/``in_presence``/``hybrid``."""
+    text = " ".join(value) if isinstance(value, list) else str(value or "")
+    lowered = text.lower()
+    if "mixed" in lowered:
+        return "hybrid"
+    if "online" in lowered:
+        return "online"
+    if "offline" in lowered:
+        return "in_presence"
+    return None
+
+
+def modality_from_course_mode(value: Any) -> str | None:
+    """Bioschemas/schema.org ``courseMode`` ("online", "onsite", "blended", ...)."""
+    modes = value if isinstance(value, list) else [value]
+    words = " ".join(str(m).lower() for m in modes if isinstance(m, str))
+    if not words:
+        return None
+    if re.search(r"blended|hybrid|mixed", words):
+        return "hybrid"
+    online = re.search(r"online|virtual|distance|remote", words)
+    onsite = re.search(r"onsite|on-site|offline|in[\s-]person|face[\s-]to[\s-]face|classroom|"
+                       r"presential", words)
+    if online and onsite:
+        return "hybrid"
+    if online:
+        return "online"
+    if onsite:
+        return "in_presence"
+    return None
+
+
+def location_is_online(location: Any) -> bool | None:
+    """``True`` for a virtual location, ``False`` for a venue, ``None`` when unknown."""
+    if isinstance(location, str):
+        text = location.strip()
+        if not text:
+            return None
+        if _ONLINE_WORDS.search(text) and not _PRESENCE_WORDS.search(text) \
+                and not _POSTCODE.search(text):
+            return True
+        return False
+    if not isinstance(location, dict):
+        return None
+    types = location.get("@type")
+    type_text = " ".join(types) if isinstance(types, list) else str(types or "")
+    if "VirtualLocation" in type_text:
+        return True
+    if _address_is_empty(location.get("address")):
+        name = location.get("name")
+        if isinstance(name, str) and _ONLINE_WORDS.search(name):
+            return True
+        if not (isinstance(name, str) and name.strip()):
+            return None
+    return False
+
+
+def modality_from_locations(locations: Any) -> str | None:
+    """Combine one or several locations: venue + virtual location is hybrid."""
+    items = locations if isinstance(locations, list) else [locations]
+    online = presence = False
+    for item in items:
+        verdict = location_is_online(item)
+        if verdict is True:
+            online = True
+        elif verdict is False:
+            presence = True
+    if online and presence:
+        return "hybrid"
+    if online:
+        return "online"
+    if presence:
+        return "in_presence"
+    return None
+
+
+def _address_is_empty(address: Any) -> bool:
+    """An address whose every field is null or blank is no address at all."""
+    if address is None:
+        return True
+    if isinstance(address, str):
+        return not address.strip()
+    if isinstance(address, dict):
+        return all(
+            not (isinstance(v, str) and v.strip()) and not isinstance(v, (dict, list))
+            for k, v in address.items()
+            if not k.startswith("@")
+        )
+    return False
+
+
+def modality_from_text(text: str, *, location_value: str | None = None) -> tuple[str, str] | None:
+    """``(modality, evidence)`` from a location field and free text, or ``None``.
+
+    A labelled location value is read first: "Online", "MS Teams" or "Zoom" there is
+    decisive, as is a street address.  Free text is read for explicit hybrid wording,
+    then online words that are about attending (not registering), then venue words.
+    """
+    if location_value:
+        verdict = _location_value_modality(location_value)
+        if verdict:
+            return verdict, location_value
+    hybrid = _HYBRID_WORDS.search(text)
+    if hybrid:
+        return "hybrid", _snippet(text, hybrid)
+    cleaned = _NOT_ATTENDANCE.sub(" ", text)
+    online = _ONLINE_WORDS.search(cleaned)
+    presence = _PRESENCE_WORDS.search(cleaned) or _POSTCODE.search(cleaned)
+    if online and not presence:
+        return "online", _snippet(cleaned, online)
+    if presence and not online:
+        return "in_presence", _snippet(cleaned, presence)
+    if online and presence:
+        # Both kinds of words: whichever comes first describes the course itself more
+        # often than not (the venue or platform line precedes the programme).
+        first = online if online.start() < presence.start() else presence
+        return ("online" if first is online else "in_presence"), _snippet(cleaned, first)
+    return None
+
+
+def _location_value_modality(value: str) -> str | None:
+    cleaned = _NOT_ATTENDANCE.sub(" ", value)
+    online = _ONLINE_WORDS.search(cleaned)
+    presence = _PRESENCE_WORDS.search(cleaned) or _POSTCODE.search(cleaned)
+    either = re.search(r"\b(?:or|of|oder|ou|o)\b", cleaned)
+    if _HYBRID_WORDS.search(cleaned) or (online and either and len(cleaned) > len(online[0]) + 6):
+        return "hybrid"
+    if online and not presence:
+        return "online"
+    if online and presence:
+        return "hybrid"
+    return "in_presence" if value.strip() else None
+
+
+def _snippet(text: str, match: re.Match[str], width: int = 60) -> str:
+    start = max(0, match.start() - width)
+    return text[start:match.end() + width].strip()

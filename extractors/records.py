@@ -1,0 +1,679 @@
+"""Build :class:`Record` objects: from schema.org nodes first, then from the page.
+
+A record made from a schema.org Course or Event node takes every field the node
+gives.  When the page describes a single offer, the fields the node leaves out
+(a fee stated in prose, the provider, the format) are then filled from the page
+heuristics, with lower confidence.  A page with no such node gets one record built
+from the heuristics alone.  ``Record.set`` keeps the first value set for a field,
+so the order of the calls below is the order of trust.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from extractors.cues import CueIndex
+from extractors.dates import DateSpan, find_dates, parse_iso_date
+from extractors.document import Document, collapse
+from extractors.fees import Fee, has_fee_cue, parse_fee
+from extractors.jsonld import node_types, resolve
+from extractors.modality import (
+    modality_from_attendance_mode,
+    modality_from_course_mode,
+    modality_from_locations,
+    modality_from_text,
+)
+from extractors.providers import org_name, organiser_from_text, provider_category
+from extractors.types import Evidence, Record, Value
+
+__all__ = [
+    "OFFER_FORMATS",
+    "PageContext",
+    "RECORD_TYPES",
+    "fill_from_page",
+    "fill_minimal",
+    "finish_record",
+    "record_from_node",
+]
+
+#: schema.org types that describe one training or event.
+RECORD_TYPES = frozenset(
+    "Course CourseInstance EducationEvent Event EventSeries BusinessEvent ChildrensEvent "
+    "ComedyEvent DanceEvent DeliveryEvent ExhibitionEvent Festival FoodEvent Hackathon "
+    "LiteraryEvent MusicEvent PublicationEvent SaleEvent ScreeningEvent SocialEvent "
+    "SportsEvent TheaterEvent VisualArtsEvent OnDemandEvent".split()
+)
+#: Formats that are training offers (DESIGN.md); ``conference`` and ``other`` are not.
+OFFER_FORMATS = ("course", "training", "seminar", "webinar", "workshop", "summer_school", "mooc")
+_TYPE_FORMATS = {
+    "Course": "course", "CourseInstance": "course", "EducationEvent": "training",
+    "MusicEvent": "other", "SportsEvent": "other", "TheaterEvent": "other",
+    "ComedyEvent": "other", "DanceEvent": "other", "Festival": "other", "FoodEvent": "other",
+    "SaleEvent": "other", "ScreeningEvent": "other", "SocialEvent": "other",
+    "ExhibitionEvent": "other", "VisualArtsEvent": "other", "ChildrensEvent": "other",
+    "LiteraryEvent": "other", "BusinessEvent": "other", "Hackathon": "other",
+}
+# Dates right after these words are deadlines or publication dates, not the course.
+_NOT_EVENT_DATE = re.compile(
+    r"(?:deadline|register|registration|apply|application|sign up|until|before|by|published|"
+    r"posted|updated|modified|geplaatst|gepubliceerd|bijgewerkt|veröffentlicht|aktualisiert|"
+    r"publié|mis à jour|publicado|actualizado|pubblicato|aggiornato|inschrijven|aanmelden|"
+    r"anmeldung|anmeldeschluss|inscription|inscripción|iscrizione|inscrição|tickets?|"
+    r"kaartverkoop|ticket sales|bekendgemaakt|announced|©|copyright)\W{0,12}"
+    r"(?:\w+\W+){0,3}$",
+    re.I,
+)
+_NOT_A_TRAINING = re.compile(
+    r"\b(?:is|are)\s+not\s+an?\s+(?:training|course|workshop|class)\b|\bgeen\s+(?:training|"
+    r"cursus)\b|\bkeine?\s+(?:schulung|fortbildung|kurs)\b|\bpas\s+une\s+formation\b",
+    re.I,
+)
+_OF_COURSE = re.compile(r"\b(?:of course|natürlich|bien sûr|por supuesto)\b", re.I)
+_DURATION = re.compile(
+    r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(?:-\s*\d+\s*)?(hours?|hrs?|h|uur|stunden|std\.?|heures|"
+    r"horas|ore|days?|dagen|tage|jours|días|giorni|dias|weeks?|weken|wochen|semaines|"
+    r"semanas|settimane|ects|ec)(?!\w)",
+    re.I,
+)
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
+    re.I,
+)
+_EU_PROJECT = re.compile(
+    r"\b(?:Horizon\s+2020|H2020|Horizon\s+Europe|Erasmus\+|Interreg(?:\s+[A-Z][\w-]*)?|"
+    r"LIFE\s+programme|Creative\s+Europe|Digital\s+Europe|CERV|URBACT|"
+    r"(?:co-)?funded\s+by\s+the\s+European\s+Union|grant\s+agreement\s+(?:No\.?|n°)\s*\d+)",
+    re.I,
+)
+_INCLUSIVITY = re.compile(
+    r"\b(?:inclusiv\w*|inclusion|diversity|divers\w*\s+(?:groups|audiences)|gender|"
+    r"accessib\w+|underrepresented|under-represented|marginali[sz]ed|vulnerable\s+groups|"
+    r"inklusi\w+|inclusi[oó]n\w*|inclusie\w*|inclusão|diversità|diversidad|diversiteit|vielfalt)\b",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class PageContext:
+    """What the record builders share about one page."""
+
+    url: str
+    doc: Document
+    cues: CueIndex
+    is_listing: bool = False
+    site_name: str | None = None
+    site_org: str | None = None
+    site_unit: str | None = None
+    title_suffix: str | None = None
+    heuristic_title: Value | None = None
+    announced_format: str | None = None
+    language: Value | None = None
+    fetched_at: dt.datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# Records from schema.org nodes
+
+
+def record_from_node(ctx: PageContext, node: dict[str, Any], path: str, extractor: str) -> Record:
+    """A record from one Course/Event node (JSON-LD or microdata)."""
+    record = Record()
+    types = node_types(node)
+    instance, instance_path = _first_instance(ctx, node, path)
+
+    def ev(prop: str, confidence: float = 0.9, base: str = path) -> Evidence:
+        return Evidence(extractor, f"{base}.{prop}", confidence)
+
+    name = _text(node.get("name") or node.get("headline"))
+    record.set("title", name, ev("name"))
+    description = _text(node.get("description") or node.get("abstract"))
+    record.set("description", description[:2000] if description else None, ev("description"))
+    record.set("url", _node_url(ctx, node), ev("url"))
+    _set_dates(record, ctx, node, path, extractor, instance, instance_path)
+    _set_structured_modality(record, node, path, extractor, instance, instance_path)
+    _set_structured_provider(record, ctx, node, path, extractor, instance, instance_path)
+    _set_structured_fee(record, node, path, extractor, instance, instance_path)
+    _set_structured_people(record, node, path, extractor, instance, instance_path)
+    _set_structured_language(record, node, path, extractor, instance)
+    _set_structured_duration(record, node, path, extractor, instance, instance_path)
+    _set_format(record, ctx, name or "", types, description or "", extractor, path,
+                use_page=False, allow_default=False)
+    _set_event_status(record, node, path, extractor)
+    return record
+
+
+def finish_record(record: Record, ctx: PageContext, node: dict[str, Any] | None, path: str,
+                  extractor: str) -> None:
+    """Last resort for the format: the site's own name, then the schema.org type."""
+    types = node_types(node) if node else ()
+    _set_format(record, ctx, "", types, "", extractor, path, use_page=False, allow_default=True)
+
+
+def _text(value: Any) -> str | None:
+    """A plain-text property value: first string of a list, entities decoded."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    if isinstance(value, dict):
+        value = value.get("@value") or value.get("name")
+    if not isinstance(value, str):
+        return None
+    text = html.unescape(value)
+    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    return collapse(text) or None
+
+
+def _node_url(ctx: PageContext, node: dict[str, Any]) -> str | None:
+    raw = node.get("url") or node.get("@id")
+    if isinstance(raw, list):
+        raw = next((v for v in raw if isinstance(v, str)), None)
+    if not isinstance(raw, str) or not raw.strip() or raw.startswith("_:"):
+        return None
+    try:
+        absolute = urljoin(ctx.url, raw.strip())
+    except ValueError:
+        return None
+    absolute = absolute.split("#", 1)[0] if "#" in absolute and raw.startswith("#") else absolute
+    return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+def _first_instance(ctx: PageContext, node: dict[str, Any], path: str) -> tuple[dict | None, str]:
+    """A Course's first CourseInstance with a start date, or its first instance."""
+    raw = node.get("hasCourseInstance")
+    if raw is None:
+        return None, ""
+    items = raw if isinstance(raw, list) else [raw]
+    resolved = [(resolve(item, ctx.by_id), f"{path}.hasCourseInstance[{i}]")
+                for i, item in enumerate(items)]
+    resolved = [(item, p) for item, p in resolved if isinstance(item, dict)]
+    dated = [(item, p) for item, p in resolved if parse_iso_date(item.get("startDate"))]
+    if dated:
+        return min(dated, key=lambda pair: parse_iso_date(pair[0].get("startDate")))
+    return resolved[0] if resolved else (None, "")
+
+
+def _set_dates(record: Record, ctx: PageContext, node: dict[str, Any], path: str,
+               extractor: str, instance: dict | None, instance_path: str) -> None:
+    for source, base in ((node, path), (instance, instance_path)):
+        if not source:
+            continue
+        start = parse_iso_date(source.get("startDate"))
+        end = parse_iso_date(source.get("endDate"))
+        if start is not None:
+            record.set("start_date", start, Evidence(extractor, f"{base}.startDate", 0.9))
+            if end is not None and end >= start:
+                record.set("end_date", end, Evidence(extractor, f"{base}.endDate", 0.8))
+            return
+
+
+def _set_structured_modality(record: Record, node: dict[str, Any], path: str, extractor: str,
+                             instance: dict | None, instance_path: str) -> None:
+    for source, base in ((node, path), (instance, instance_path)):
+        if not source:
+            continue
+        mode = modality_from_attendance_mode(source.get("eventAttendanceMode"))
+        if mode:
+            record.set("modality", mode, Evidence(extractor, f"{base}.eventAttendanceMode", 0.9))
+            return
+        mode = modality_from_course_mode(source.get("courseMode"))
+        if mode:
+            record.set("modality", mode, Evidence(extractor, f"{base}.courseMode", 0.85))
+            return
+    for source, base in ((node, path), (instance, instance_path)):
+        if source and source.get("location") is not None:
+            mode = modality_from_locations(source.get("location"))
+            if mode:
+                record.set("modality", mode, Evidence(extractor, f"{base}.location", 0.75))
+                return
+
+
+def _set_structured_provider(record: Record, ctx: PageContext, node: dict[str, Any], path: str,
+                             extractor: str, instance: dict | None, instance_path: str) -> None:
+    for source, base in ((node, path), (instance, instance_path)):
+        if not source:
+            continue
+        for prop in ("provider", "organizer", "organiser", "sponsor"):
+            name = org_name(resolve(source.get(prop), ctx.by_id))
+            if name:
+                record.set("provider", name, Evidence(extractor, f"{base}.{prop}", 0.9))
+                return
+
+
+def _set_structured_fee(record: Record, node: dict[str, Any], path: str, extractor: str,
+                        instance: dict | None, instance_path: str) -> None:
+    for source, base in ((node, path), (instance, instance_path)):
+        if not source:
+            continue
+        if source.get("isAccessibleForFree") in (True, "true", "True", "yes"):
+            _apply_fee(record, Fee("isAccessibleForFree", True, 0.0),
+                       Evidence(extractor, f"{base}.isAccessibleForFree", 0.9))
+            return
+        offers = source.get("offers")
+        items = offers if isinstance(offers, list) else [offers]
+        for index, offer in enumerate(items):
+            fee = _offer_fee(offer)
+            if fee is not None:
+                suffix = f".offers[{index}]" if isinstance(offers, list) else ".offers"
+                _apply_fee(record, fee, Evidence(extractor, f"{base}{suffix}", 0.9))
+                return
+
+
+def _offer_fee(offer: Any) -> Fee | None:
+    if not isinstance(offer, dict):
+        return None
+    price = offer.get("price", offer.get("lowPrice"))
+    currency = offer.get("priceCurrency")
+    currency = currency.strip().upper() if isinstance(currency, str) and currency.strip() else None
+    if price is None or price == "":
+        return None
+    try:
+        amount = float(str(price).replace(",", "."))
+    except ValueError:
+        return parse_fee(str(price), standalone=True)
+    text = f"{currency or ''} {price}".strip()
+    return Fee(text, amount == 0, amount, currency)
+
+
+def _apply_fee(record: Record, fee: Fee, evidence: Evidence) -> None:
+    record.set("fee_text", fee.text[:300], evidence)
+    if fee.is_free is not None:
+        record.set("is_free", fee.is_free, evidence)
+    if fee.amount is not None:
+        record.set("fee_amount", fee.amount, evidence)
+    if fee.currency:
+        record.set("fee_currency", fee.currency, evidence)
+
+
+def _set_structured_people(record: Record, node: dict[str, Any], path: str, extractor: str,
+                           instance: dict | None, instance_path: str) -> None:
+    for source, base in ((node, path), (instance, instance_path)):
+        if not source:
+            continue
+        for prop in ("instructor", "performer", "contributor"):
+            value = source.get(prop)
+            items = value if isinstance(value, list) else [value]
+            names = [n for n in (org_name(item) for item in items[:20]) if n]
+            if names:
+                record.set("trainers", names, Evidence(extractor, f"{base}.{prop}", 0.85))
+                return
+
+
+def _set_structured_language(record: Record, node: dict[str, Any], path: str, extractor: str,
+                             instance: dict | None) -> None:
+    for source in (node, instance):
+        if not source:
+            continue
+        value = source.get("inLanguage")
+        if isinstance(value, dict):
+            value = value.get("alternateName") or value.get("name")
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str)), None)
+        if isinstance(value, str):
+            code = re.split(r"[-_]", value.strip().lower())[0]
+            if re.fullmatch(r"[a-z]{2}", code):
+                record.set("language", code, Evidence(extractor, f"{path}.inLanguage", 0.9))
+                return
+
+
+def _set_structured_duration(record: Record, node: dict[str, Any], path: str, extractor: str,
+                             instance: dict | None, instance_path: str) -> None:
+    for source, base in ((node, path), (instance, instance_path)):
+        if not source:
+            continue
+        raw = source.get("duration") or source.get("timeRequired")
+        if isinstance(raw, str) and raw.strip():
+            evidence = Evidence(extractor, f"{base}.duration", 0.8)
+            record.set("duration_text", raw.strip(), evidence)
+            hours = iso_duration_hours(raw.strip())
+            if hours is not None:
+                record.set("duration_hours", hours, evidence)
+            return
+
+
+def iso_duration_hours(value: str) -> float | None:
+    """Hours in an ISO 8601 duration; weeks and days are kept together ("P1W2D")."""
+    match = _ISO_DURATION.match(value)
+    if not match or not any(match.groupdict().values()):
+        return None
+    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
+    days = parts["w"] * 7 + parts["d"]
+    return round(days * 24 + parts["h"] + parts["m"] / 60 + parts["s"] / 3600, 2)
+
+
+def _set_event_status(record: Record, node: dict[str, Any], path: str, extractor: str) -> None:
+    status = str(node.get("eventStatus") or "").lower()
+    for word, value in (("cancel", "cancelled"), ("postpon", "postponed"),
+                        ("reschedul", "postponed")):
+        if word in status:
+            record.set("edition_status", value, Evidence(extractor, f"{path}.eventStatus", 0.9))
+            return
+
+
+# ---------------------------------------------------------------------------------------
+# Format
+
+
+def _set_format(record: Record, ctx: PageContext, title: str, types: tuple[str, ...],
+                description: str, extractor: str, path: str, *, use_page: bool,
+                allow_default: bool = True) -> None:
+    """Format from the title's cue words, the schema.org type, then the text."""
+    if record.get("format") is not None:
+        return
+    cues = ctx.cues
+    first = _title_format(cues, title)
+    if first is not None:
+        record.set("format", first[0], Evidence("taxonomy:title", f"cue '{first[1]}' in title",
+                                                0.85))
+        return
+    typed = next((_TYPE_FORMATS[t] for t in types if t in _TYPE_FORMATS), None)
+    if typed in ("course", "other"):
+        record.set("format", typed, Evidence(extractor, f"{path}.@type", 0.75))
+        return
+    announced = _title_format(cues, ctx.announced_format or "") if use_page else None
+    if announced is not None:
+        record.set("format", announced[0], Evidence("text:announced",
+                                                    f"cue '{announced[1]}' in announcement", 0.8))
+        return
+    for kind, label, value in ctx.doc.labelled if use_page else ():
+        if kind == "type":
+            found = _title_format(cues, value)
+            if found is not None:
+                record.set("format", found[0],
+                           Evidence("html:labelled", f"{label}: {value[:80]}", 0.7))
+                return
+    site = _title_format(cues, ctx.site_name or "") if use_page else None
+    if site is not None and site[0] in OFFER_FORMATS:
+        # A site that names itself for training ("VIB Training") publishes trainings.
+        record.set("format", site[0], Evidence("taxonomy:site", f"cue '{site[1]}' in site", 0.45))
+        return
+    text = description + " " + (ctx.doc.text[:6000] if use_page else "")
+    counted = _counted_format(cues, text)
+    if counted is not None:
+        record.set("format", counted[0], Evidence("taxonomy:text", counted[1], 0.5))
+        return
+    if allow_default:
+        _set_default_format(record, ctx, typed, types, extractor, path)
+
+
+def _set_default_format(record: Record, ctx: PageContext, typed: str | None,
+                        types: tuple[str, ...], extractor: str, path: str) -> None:
+    """No cue anywhere: the schema.org type says, else "other" (an unnamed event)."""
+    if typed:
+        record.set("format", typed, Evidence(extractor, f"{path}.@type", 0.5))
+    elif types:
+        record.set("format", "other", Evidence(extractor, f"{path}.@type", 0.4))
+    else:
+        record.set("format", "other", Evidence("default", "no format cue anywhere", 0.2))
+
+
+def _title_format(cues: CueIndex, title: str) -> tuple[str, str] | None:
+    """The format named first in a title; at the same position the longer cue wins."""
+    best: tuple[int, int, str, str] | None = None
+    for tag, pattern in cues.formats.items():
+        match = pattern.search(title)
+        if match is None:
+            continue
+        key = (match.start(), -len(match.group(0)), tag, match.group(0))
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return (best[2], best[3]) if best else None
+
+
+def _counted_format(cues: CueIndex, text: str) -> tuple[str, str] | None:
+    """The format whose (unambiguous) cue words occur most often in ``text``."""
+    if _NOT_A_TRAINING.search(text):
+        return "other", "text says it is not a training"
+    text = _OF_COURSE.sub(" ", text)
+    counts = {tag: len(pattern.findall(text)) for tag, pattern in cues.formats_body.items()}
+    counts = {tag: n for tag, n in counts.items() if n}
+    if not counts:
+        return None
+    # Ties go to the more specific format (the taxonomy lists them most specific
+    # first), except that "training" beats "course": course pages say "course" often
+    # enough to win outright, while "a course" also names other things in passing.
+    order = list(cues.formats_body)
+    rank = {tag: (-1 if tag == "training" else order.index(tag)) for tag in order}
+    best = max(counts, key=lambda tag: (counts[tag], -rank[tag]))
+    return best, f"{counts[best]} mention(s) of {best} cues in text"
+
+
+# ---------------------------------------------------------------------------------------
+# Heuristics from the page
+
+
+def fill_from_page(record: Record, ctx: PageContext, *, structured: bool) -> None:
+    """Fill the fields ``record`` lacks from the page's own text and markup."""
+    doc = ctx.doc
+    if ctx.heuristic_title is not None:
+        record.set("title", ctx.heuristic_title.value, ctx.heuristic_title.evidence)
+    _set_description(record, doc)
+    record.set("url", doc.canonical and urljoin(ctx.url, doc.canonical) or ctx.url,
+               Evidence("html:canonical" if doc.canonical else "page", "page url", 0.6))
+    _set_text_dates(record, doc)
+    _set_text_fee(record, doc)
+    _set_text_modality(record, doc)
+    _set_page_provider(record, ctx)
+    _set_labelled_lists(record, ctx)
+    _set_duration_text(record, doc)
+    _set_format(record, ctx, record.get("title") or "", (), record.get("description") or "",
+                "html", "page", use_page=True, allow_default=not structured)
+    _set_tags(record, ctx)
+    _set_eu_and_inclusivity(record, doc)
+
+
+def fill_minimal(record: Record, ctx: PageContext) -> None:
+    """On listings, only page facts that hold for every item (provider, language)."""
+    _set_page_provider(record, ctx, site_only=True)
+    record.set("url", ctx.url, Evidence("page", "page url", 0.3))
+    _set_tags(record, ctx)
+
+
+def _set_description(record: Record, doc: Document) -> None:
+    for key in ("og:description", "description", "twitter:description"):
+        value = doc.meta.get(key)
+        if value and len(value) > 30:
+            record.set("description", html.unescape(value)[:2000], Evidence("html:meta", key, 0.6))
+            return
+    paragraph = next((line for line in doc.lines if len(line) > 120), None)
+    if paragraph:
+        record.set("description", paragraph[:2000], Evidence("html:text", paragraph[:80], 0.4))
+
+
+def _main_lines(doc: Document) -> list[str]:
+    """Main-text lines from the heading on (what precedes is chrome or breadcrumbs)."""
+    if doc.h1:
+        for index, line in enumerate(doc.lines):
+            if line == doc.h1 or (len(doc.h1) > 10 and doc.h1 in line):
+                return doc.lines[index:]
+    return doc.lines
+
+
+def _set_text_dates(record: Record, doc: Document) -> None:
+    """Start/end from a labelled date field, else the first event-like date in text."""
+    for kind, label, value in doc.labelled:
+        if kind != "date":
+            continue
+        span = _first_dated(find_dates(value), doc)
+        if span is not None:
+            _apply_span(record, span, Evidence("html:labelled", f"{label}: {value[:80]}", 0.8))
+            return
+    text = " \n ".join(_main_lines(doc)[:120])
+    for span in find_dates(text):
+        if _NOT_EVENT_DATE.search(text[max(0, span.position - 60):span.position]):
+            continue
+        resolved = _first_dated([span], doc)
+        if resolved is not None:
+            _apply_span(record, resolved, Evidence("text:dates", resolved.text[:80], 0.6))
+            return
+
+
+def _first_dated(spans: list[DateSpan], doc: Document) -> DateSpan | None:
+    """The first span with a year; a year-less one borrows a year the page states.
+
+    The year comes from a full date elsewhere on the page with the same day and
+    month, else from the year the page names most - never from today's date.
+    """
+    for span in spans:
+        if span.start is not None:
+            return span
+        year = _page_year_for(span, doc)
+        if year is not None:
+            try:
+                start = dt.date(year, span.month or 0, span.day or 0)
+            except ValueError:
+                continue
+            return DateSpan(start, None, span.text, span.position, False, span.month, span.day)
+    return None
+
+
+def _page_year_for(span: DateSpan, doc: Document) -> int | None:
+    full = [s for s in find_dates(" \n ".join(_main_lines(doc)[:120])) if s.start is not None]
+    for other in full:
+        if other.start and (other.start.month, other.start.day) == (span.month, span.day):
+            return other.start.year
+    return None
+
+
+def _apply_span(record: Record, span: DateSpan, evidence: Evidence) -> None:
+    record.set("start_date", span.start, evidence)
+    if span.end is not None:
+        record.set("end_date", span.end, evidence)
+
+
+def _set_text_fee(record: Record, doc: Document) -> None:
+    """A labelled fee field, else the first sentence of the text that states a fee."""
+    if record.get("is_free") is not None:
+        return
+    for kind, label, value in doc.labelled:
+        if kind == "fee":
+            fee = parse_fee(value, standalone=True)
+            if fee is not None:
+                _apply_fee(record, fee, Evidence("html:labelled", f"{label}: {value[:120]}", 0.75))
+                return
+    for sentence in _sentences(" ".join(_main_lines(doc)[:150])):
+        if has_fee_cue(sentence):
+            fee = parse_fee(sentence)
+            if fee is not None:
+                _apply_fee(record, fee, Evidence("text:fee", sentence[:160], 0.55))
+                return
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9€])", text) if s.strip()]
+
+
+def _set_text_modality(record: Record, doc: Document) -> None:
+    if record.get("modality"):
+        return
+    location = next((value for kind, _label, value in doc.labelled if kind == "location"), None)
+    text = " ".join(_main_lines(doc)[:150])[:8000]
+    found = modality_from_text(text, location_value=location)
+    fmt = record.get("format")
+    if found is None and fmt == "webinar":
+        found = ("online", "format webinar")
+    if found is not None:
+        extractor = "html:labelled" if location and found[1] == location else "text:modality"
+        record.set("modality", found[0], Evidence(extractor, found[1][:160], 0.6))
+
+
+def _set_page_provider(record: Record, ctx: PageContext, *, site_only: bool = False) -> None:
+    """Organiser field, then the unit named in the breadcrumb, then the site's name."""
+    doc = ctx.doc
+    organiser = next((item for item in doc.labelled if item[0] == "organiser"), None)
+    if organiser and not site_only and 2 < len(organiser[2]) < 150:
+        _, label, value = organiser
+        record.set("provider", value, Evidence("html:labelled", f"{label}: {value}", 0.75))
+    if not site_only:
+        named = organiser_from_text(" ".join(_main_lines(doc)[:60])[:6000])
+        if named is not None:
+            record.set("provider", named[0], Evidence("text:organiser", named[1], 0.55))
+    if ctx.site_unit:
+        record.set("provider", ctx.site_unit,
+                   Evidence("html:breadcrumb", f"{ctx.site_unit} ({ctx.site_name})", 0.5))
+    if ctx.site_name:
+        record.set("provider", ctx.site_name, Evidence("html:site_name", ctx.site_name, 0.6))
+    if ctx.site_org:
+        record.set("provider", ctx.site_org, Evidence("jsonld", "site Organization", 0.5))
+    provider = record.get("provider")
+    if provider and record.get("provider_category") is None:
+        category = provider_category(provider, ctx.url, ctx.cues)
+        if category is not None:
+            record.set("provider_category", category[0],
+                       Evidence("taxonomy:provider", category[1], 0.6))
+
+
+def _set_labelled_lists(record: Record, ctx: PageContext) -> None:
+    for kind, label, value in ctx.doc.labelled:
+        if kind == "trainers" and len(value) < 300:
+            names = [n.strip() for n in re.split(r",|;|\band\b|&|\+", value) if n.strip()]
+            record.set("trainers", names[:20], Evidence("html:labelled", f"{label}: {value}", 0.6))
+        elif kind == "audience" and len(value) < 400:
+            record.set("audience", value, Evidence("html:labelled", f"{label}: {value}", 0.6))
+        elif kind == "duration" and len(value) < 200:
+            record.set("duration_text", value, Evidence("html:labelled", f"{label}: {value}", 0.6))
+
+
+def _set_duration_text(record: Record, doc: Document) -> None:
+    text = record.get("duration_text")
+    if text is None:
+        return
+    match = _DURATION.search(text)
+    if match is None or record.get("duration_hours") is not None:
+        return
+    number = float(match.group(1).replace(",", "."))
+    unit = match.group(2).lower()
+    if unit.startswith(("h", "u", "s", "o")):
+        hours = number
+    elif unit.startswith(("d", "t", "j", "g")):
+        hours = number * 8  # a course day; the text only says days
+    else:
+        return
+    record.set("duration_hours", hours, Evidence("text:duration", text[:80], 0.4))
+
+
+def _set_tags(record: Record, ctx: PageContext) -> None:
+    text = " ".join(str(record.get(name) or "") for name in ("title", "description"))
+    topics = ctx.cues.tags_in("topics", text)
+    record.set("topics", topics, Evidence("taxonomy:topics", "title and description", 0.6))
+    verticals = ctx.cues.tags_in("verticals", text)
+    record.set("verticals", verticals, Evidence("taxonomy:verticals", "title and description",
+                                                0.5))
+    audience_text = f"{record.get('audience') or ''} {text}"
+    tags = ctx.cues.tags_in("audience", audience_text)
+    record.set("audience_tags", tags, Evidence("taxonomy:audience", "audience and description",
+                                               0.5))
+
+
+def _set_eu_and_inclusivity(record: Record, doc: Document) -> None:
+    text = doc.text[:12000]
+    project = _EU_PROJECT.search(text)
+    if project:
+        record.set("eu_project", project.group(0), Evidence("text:eu_project",
+                                                            _around(text, project), 0.5))
+    inclusive = _INCLUSIVITY.search(text)
+    if inclusive:
+        sentence = _around(text, inclusive)
+        record.set("inclusivity", True, Evidence("text:inclusivity", sentence, 0.4))
+        record.set("inclusivity_evidence", sentence, Evidence("text:inclusivity", sentence, 0.4))
+
+
+def _around(text: str, match: re.Match[str], width: int = 100) -> str:
+    return text[max(0, match.start() - width):match.end() + width].strip()
+
+
+def set_edition_status(record: Record, fetched_at: dt.datetime | None) -> None:
+    """upcoming / ongoing / past relative to the fetch time, when it is known."""
+    start, end = record.get("start_date"), record.get("end_date")
+    if fetched_at is None or not isinstance(start, dt.date):
+        return
+    today = fetched_at.date()
+    last = end if isinstance(end, dt.date) else start
+    status = "upcoming" if start > today else ("past" if last < today else "ongoing")
+    record.set("edition_status", status, Evidence("dates", f"relative to {today}", 0.7))

@@ -1,0 +1,412 @@
+"""The ``offermap`` command."""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from db.models import Candidate, Decision, Hit, Page, Query, Source
+from db.session import Database, default_database_url
+from pipeline import export
+from pipeline.config import load_config
+from pipeline.errors import OfferMapError
+from pipeline.store import RunSummary
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+STATUSES = ("pending", "accepted", "rejected")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: Any) -> str:
+    """Scraped text made safe for a terminal: no control or escape sequences, no
+    rich markup."""
+    return escape(CONTROL_CHARACTERS.sub("", str(text)))
+
+
+def database_option(command: F) -> F:
+    return click.option(
+        "--db", "db_url", metavar="URL|FILE", envvar="OFFERMAP_DATABASE_URL",
+        default=None, show_envvar=True,
+        help="SQLAlchemy URL or SQLite file  [default: offermap.sqlite]",
+    )(command)
+
+
+def config_option(command: F) -> F:
+    return click.option(
+        "--config-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        envvar="OFFERMAP_CONFIG_DIR", show_envvar=True,
+        help="Folder with keywords.yaml, providers.yaml, taxonomy.yaml  [default: ./config]",
+    )(command)
+
+
+def friendly_errors(command: F) -> F:
+    """Print an OfferMapError as one red line and exit with its code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OfferMapError as error:
+            errors.print(f"[red]Error:[/red] {clean(error)}")
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="offermap")
+def main() -> None:
+    """offermap maps the public training offer on a theme.
+
+    \b
+    It runs a grid of web searches (config/keywords.yaml), walks provider sites
+    (config/providers.yaml), reads every page for training offers, merges the same
+    training found in several places, and keeps candidates for review.
+
+    \b
+    Examples:
+      offermap demo                      # the whole flow on a built-in offline web
+      offermap crawl                     # crawl with ./config into offermap.sqlite
+      offermap candidates --status pending
+      offermap accept 12
+      offermap export --format csv --out trainings.csv
+    """
+
+
+# --- crawl -------------------------------------------------------------------------
+
+
+@main.command()
+@database_option
+@config_option
+@click.option("--spider", "spiders", multiple=True, type=click.Choice(["search", "providers"]),
+              help="Run only this spider (repeatable)  [default: both]")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@friendly_errors
+def crawl(db_url: str | None, config_dir: Path | None, spiders: tuple[str, ...],
+          quiet: bool) -> None:
+    """Run the search grid and walk the provider sites, storing candidates.
+
+    \b
+    Examples:
+      offermap crawl
+      offermap crawl --db postgresql://user@db/offermap --spider providers
+      OFFERMAP_SEARXNG_URL=http://127.0.0.1:8888 offermap crawl --spider search
+    """
+    config = load_config(config_dir)  # validated before the database is touched
+    database = Database(db_url)
+    summary = _crawl_with_progress(config, database, spiders or ("search", "providers"),
+                                   quiet=quiet)
+    print_summary(summary, database)
+    if summary.status != "finished":
+        sys.exit(1)
+
+
+def _crawl_with_progress(config: Any, database: Database, spiders: tuple[str, ...], *,
+                         quiet: bool, overrides: dict[str, Any] | None = None,
+                         kind: str = "crawl") -> RunSummary:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from pipeline.crawl import run_crawl
+
+    if quiet or not errors.is_terminal:
+        return run_crawl(config, database, spiders=spiders, overrides=overrides, kind=kind)
+
+    totals: dict[str, dict[str, int]] = {}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=errors, transient=True) as progress:
+        task = progress.add_task("Starting the crawl…")
+
+        def update(spider: str, counts: dict[str, int]) -> None:
+            totals[spider] = counts
+            queries = sum(c["queries"] for c in totals.values())
+            pages = sum(c["pages"] for c in totals.values())
+            scheduled = sum(c["scheduled"] for c in totals.values())
+            progress.update(task, description=(
+                f"Crawling: {queries} queries answered, {pages} pages fetched "
+                f"of {scheduled} requests"))
+
+        return run_crawl(config, database, spiders=spiders, overrides=overrides,
+                         progress=update, kind=kind)
+
+
+def print_summary(summary: RunSummary, database: Database) -> None:
+    counts = summary.counts
+    table = Table(title=f"Run {summary.run_id}: {summary.status}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    failed = counts["queries_failed"] + counts["queries_blocked"]
+    table.add_row("queries sent", f"{counts['queries_sent']}"
+                  + (f" ({failed} failed, {counts['queries_partial']} partial)"
+                     if failed or counts["queries_partial"] else ""))
+    table.add_row("search hits", str(counts["hits"]))
+    table.add_row("pages fetched", str(counts["pages_fetched"]))
+    for outcome in ("candidate", "not_offer", "off_theme", "not_html", "http_error", "robots",
+                    "fetch_error", "extract_error"):
+        if counts[f"pages_{outcome}"]:
+            table.add_row(f"  {outcome.replace('_', ' ')}", str(counts[f"pages_{outcome}"]))
+    table.add_row("candidates new", str(counts["candidates_new"]))
+    table.add_row("sources merged into a candidate", str(counts["candidates_merged"]))
+    table.add_row("already known", str(counts["candidates_known"]))
+    table.add_row("errors", str(counts["errors"]))
+    console.print(table)
+    for message in summary.errors[:10]:
+        console.print(f"  [yellow]•[/yellow] {clean(message)}")
+    if len(summary.errors) > 10:
+        console.print(f"  … and {len(summary.errors) - 10} more (offermap runs)")
+    if summary.error:
+        errors.print(f"[red]Error:[/red] {clean(summary.error)}")
+    console.print(f"Database: {database.display_url}")
+
+
+# --- candidates ----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("candidate_id", type=int, required=False)
+@click.option("--status", type=click.Choice([*STATUSES, "all"]), default="all",
+              show_default=True, help="Only candidates with this status.")
+@click.option("--limit", type=int, default=200, show_default=True)
+@database_option
+@friendly_errors
+def candidates(candidate_id: int | None, status: str, limit: int, db_url: str | None) -> None:
+    """List candidates, or show one with its evidence and sources.
+
+    \b
+    Examples:
+      offermap candidates
+      offermap candidates --status pending
+      offermap candidates 7              # every field, where it was read, and the sources
+    """
+    database = _open(db_url)
+    if candidate_id is not None:
+        show_candidate(database, candidate_id)
+        return
+    with database.session() as session:
+        query = (select(Candidate, func.count(Source.id)).join(Source, isouter=True)
+                 .where(Candidate.merged_into_id.is_(None)).group_by(Candidate.id)
+                 .order_by(Candidate.relevance_score.desc(), Candidate.id).limit(limit))
+        if status != "all":
+            query = query.where(Candidate.status == status)
+        found = session.execute(query).all()
+    print_candidates([row for row, _ in found], {row.id: count for row, count in found})
+
+
+def print_candidates(found: list[Candidate], source_counts: dict[int, int]) -> None:
+    if not found:
+        console.print("No candidates.")
+        return
+    table = Table(show_lines=False)
+    for header in ("id", "status", "title", "format", "modality", "start", "lang", "fee",
+                   "provider", "src"):
+        table.add_column(header, overflow="fold")
+    for candidate in found:
+        fee = ("free" if candidate.is_free else
+               f"{candidate.fee_amount:g} {candidate.fee_currency or ''}".strip()
+               if candidate.fee_amount is not None else "")
+        table.add_row(
+            str(candidate.id), candidate.status, clean(candidate.title),
+            clean(candidate.format or ""), clean(candidate.modality or ""),
+            candidate.start_date.isoformat() if candidate.start_date else "",
+            clean(candidate.language or ""), clean(fee), clean(candidate.provider or ""),
+            str(source_counts.get(candidate.id, 0)),
+        )
+    console.print(table)
+
+
+def show_candidate(database: Database, candidate_id: int) -> None:
+    with database.session() as session:
+        candidate = session.get(Candidate, candidate_id, options=[
+            selectinload(Candidate.sources), selectinload(Candidate.decisions)])
+        if candidate is None:
+            raise OfferMapError(f"No candidate {candidate_id} in {database.display_url}")
+        primary = next((s for s in candidate.sources if s.id == candidate.primary_source_id),
+                       candidate.sources[0] if candidate.sources else None)
+        console.print(f"[bold]#{candidate.id} {clean(candidate.title)}[/bold]  "
+                      f"({candidate.status}{': ' + clean(candidate.reason) if candidate.reason else ''})")
+        table = Table("field", "value", "evidence", show_lines=False)
+        for name in export.COLUMNS[1:-1]:
+            value = getattr(candidate, name, None)
+            if value in (None, [], ""):
+                continue
+            found = (primary.evidence.get(name) if primary else None) or {}
+            evidence = (f"{found.get('extractor', '')}: {found.get('source', '')}"
+                        if found else "")
+            table.add_row(name, clean(_display(value)), clean(evidence[:160]))
+        console.print(table)
+        console.print(f"relevance {candidate.relevance_score:.2f}: "
+                      + clean(", ".join(candidate.relevance_reasons)))
+        console.print("[bold]Sources[/bold]")
+        for source in candidate.sources:
+            hits = session.execute(
+                select(Query.backend, Query.text, Hit.rank).join(Hit.query)
+                .where(Hit.canonical_url == source.key)).all()
+            found_by = "; ".join(f"{b} '{t}' #{r}" for b, t, r in hits[:3])
+            console.print(f"  • [{source.origin}] {clean(source.url)}  ({source.match_rule}"
+                          + (f", {source.match_score:.0f}" if source.match_score else "") + ")"
+                          + (f"\n    found by: {clean(found_by)}" if found_by else ""))
+        for decision in candidate.decisions:
+            console.print(f"  {decision.at:%Y-%m-%d %H:%M} {decision.actor} {decision.action}"
+                          + (f": {clean(decision.reason)}" if decision.reason else ""))
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# --- decisions -----------------------------------------------------------------------
+
+
+def _decide(db_url: str | None, candidate_id: int, action: str, reason: str | None,
+            actor: str) -> None:
+    database = _open(db_url)
+    status = {"accept": "accepted", "reject": "rejected"}[action]
+    with database.transaction() as session:
+        candidate = session.get(Candidate, candidate_id)
+        if candidate is None:
+            raise OfferMapError(f"No candidate {candidate_id} in {database.display_url}")
+        if candidate.merged_into_id is not None:
+            raise OfferMapError(f"Candidate {candidate_id} was merged into "
+                                f"{candidate.merged_into_id}; decide on that one")
+        candidate.status = status
+        candidate.reason = reason
+        candidate.decided_at = datetime.now(UTC)
+        candidate.decided_by = actor
+        session.add(Decision(candidate_id=candidate.id, action=action, reason=reason,
+                             actor=actor))
+        title = candidate.title
+    console.print(f"#{candidate_id} {clean(title)}: {status}")
+
+
+def _actor_option(command: F) -> F:
+    return click.option("--by", "actor", default=lambda: _whoami(), show_default="your login",
+                        help="Who decides (recorded with the decision).")(command)
+
+
+def _whoami() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+@main.command()
+@click.argument("candidate_id", type=int)
+@database_option
+@_actor_option
+@friendly_errors
+def accept(candidate_id: int, db_url: str | None, actor: str) -> None:
+    """Accept a candidate into the database.
+
+    \b
+    Example:
+      offermap accept 12
+    """
+    _decide(db_url, candidate_id, "accept", None, actor)
+
+
+@main.command()
+@click.argument("candidate_id", type=int)
+@click.option("--reason", required=True, help="Why it is excluded (kept with the decision).")
+@database_option
+@_actor_option
+@friendly_errors
+def reject(candidate_id: int, reason: str, db_url: str | None, actor: str) -> None:
+    """Reject a candidate, with a reason.
+
+    \b
+    Example:
+      offermap reject 13 --reason "not a training: conference"
+    """
+    if not reason.strip():
+        raise click.BadParameter("must not be empty", param_hint="--reason")
+    _decide(db_url, candidate_id, "reject", reason.strip(), actor)
+
+
+# --- export --------------------------------------------------------------------------
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write (replaced atomically).")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+              help="Which candidates (repeatable)  [default: accepted]")
+@click.option("--bom", is_flag=True, help="Start the CSV with a byte-order mark (for Excel).")
+@database_option
+@friendly_errors
+def export_command(fmt: str, out: Path, statuses: tuple[str, ...], bom: bool,
+                   db_url: str | None) -> None:
+    """Export candidates (accepted ones by default) with the record's columns.
+
+    \b
+    Examples:
+      offermap export --format csv --out trainings.csv
+      offermap export --out all.csv --status accepted --status pending --bom
+    """
+    database = _open(db_url)
+    with database.session() as session:
+        count = export.write_csv(out, export.rows(session, statuses or ("accepted",)), bom=bom)
+    console.print(f"Wrote {count} row(s) to {out}")
+
+
+# --- demo ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("offermap-demo.sqlite"), show_default=True,
+              help="SQLite file to create (replaced if it exists).")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@friendly_errors
+def demo(db_path: Path, quiet: bool) -> None:
+    """Run the whole flow on a small built-in web, offline.
+
+    Serves provider sites and a SearXNG-compatible search engine on 127.0.0.x,
+    runs the search grid of config/keywords.yaml and the site walker against them
+    into a fresh SQLite file, then prints the summary and the candidates.
+
+    \b
+    Example:
+      offermap demo
+      offermap candidates --db offermap-demo.sqlite 1
+    """
+    from pipeline.demo_runner import run_demo
+
+    run_demo(db_path, quiet=quiet)
+
+
+def _open(db_url: str | None) -> Database:
+    database = Database(db_url or default_database_url(), create=False)
+    if not database.has_schema():
+        raise OfferMapError(f"{database.display_url} has no offermap tables yet; "
+                            "run `offermap crawl` (or `offermap demo`) first")
+    return database
+
+
+__all__ = ["main", "print_candidates", "print_summary"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Tests of the URL keys and the duplicate matcher (pipeline.urls, pipeline.dedup)."""

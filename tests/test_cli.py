@@ -1,0 +1,142 @@
+"""The `offermap` command through its installed entry point."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from db.models import Candidate, Decision, Source
+from db.session import Database
+from pipeline.export import COLUMNS
+from tests.conftest import REPO, run_offermap
+
+COMMANDS = ["crawl", "candidates", "accept", "reject", "export", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run_offermap(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Example" in result.stdout
+    assert f"offermap {command}" in result.stdout
+
+
+def test_top_level_help_lists_every_command() -> None:
+    result = run_offermap("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("keywords.yaml", "  - course\n", "  - 42\n",
+         "keywords.yaml:21: formats[0]: expected text, got 42"),
+        ("keywords.yaml", "pages_per_query: 1", "pages_per_querry: 1",
+         "keywords.yaml:34: pages_per_querry: unknown key (check its spelling)"),
+        ("providers.yaml", "max_depth: 2", "max_depth: deep",
+         "providers.yaml:13: providers[0].max_depth: expected a whole number, got 'deep'"),
+        ("taxonomy.yaml", "modality:", "modalty:", "taxonomy.yaml:"),
+        ("keywords.yaml", "languages: [en]", "languages: [en", "keywords.yaml:7: invalid YAML"),
+    ],
+    ids=["wrong-type", "misspelt-key", "not-a-number", "missing-section", "broken-yaml"],
+)
+def test_a_config_mistake_is_one_line_and_touches_no_database(
+        tmp_path: Path, file: str, old: str, new: str, expected: str) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    text = (config / file).read_text()
+    assert old in text
+    (config / file).write_text(text.replace(old, new, 1))
+    db = tmp_path / "never.sqlite"
+
+    result = run_offermap("crawl", "--db", str(db), "--config-dir", str(config))
+
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert str(config / file) in lines[0]
+    assert not db.exists()
+
+
+@pytest.fixture
+def filled_db(tmp_path: Path) -> str:
+    url = str(tmp_path / "cli.sqlite")
+    database = Database(url)
+    with database.transaction() as session:
+        for number, title in enumerate(["=HYPERLINK(\"http://evil.example\",\"x\")",
+                                        "Co-creation Summer School", "Smart Cities MOOC"], 1):
+            candidate = Candidate(title=title, url=f"https://example.org/{number}",
+                                  format="course", modality="online",
+                                  start_date=date(2027, 5, number), fee_amount=120.0,
+                                  fee_currency="EUR", is_free=False, topics=["co_creation"],
+                                  provider="+44 20 7946 0000", language="en")
+            session.add(candidate)
+            session.flush()
+            session.add(Source(candidate_id=candidate.id, key=f"example.org/{number}",
+                               url=candidate.url, page_url=candidate.url, origin="search",
+                               title=title, match_rule="new",
+                               evidence={"title": {"value": title, "extractor": "jsonld",
+                                                   "source": "$[0].name", "confidence": 0.9}}))
+    return url
+
+
+def test_candidates_list_show_accept_reject(filled_db: str) -> None:
+    listed = run_offermap("candidates", "--db", filled_db)
+    assert listed.returncode == 0, listed.stderr
+    assert "Co-creation Summer School" in listed.stdout
+
+    shown = run_offermap("candidates", "2", "--db", filled_db)
+    assert shown.returncode == 0
+    assert "jsonld: $[0].name" in shown.stdout and "https://example.org/2" in shown.stdout
+
+    assert run_offermap("accept", "2", "--db", filled_db, "--by", "ana").returncode == 0
+    rejected = run_offermap("reject", "3", "--db", filled_db, "--reason", "not on theme")
+    assert rejected.returncode == 0
+    assert run_offermap("reject", "1", "--db", filled_db).returncode == 2  # --reason required
+
+    pending = run_offermap("candidates", "--status", "pending", "--db", filled_db)
+    assert "Smart Cities MOOC" not in pending.stdout and "HYPERLINK" in pending.stdout
+    with Database(filled_db).session() as session:
+        statuses = {c.id: c.status for c in session.scalars(select(Candidate))}
+        decisions = [(d.candidate_id, d.action, d.actor, d.reason)
+                     for d in session.scalars(select(Decision).order_by(Decision.id))]
+    assert statuses == {1: "pending", 2: "accepted", 3: "rejected"}
+    assert decisions[0] == (2, "accept", "ana", None)
+    assert decisions[1][:2] == (3, "reject") and decisions[1][3] == "not on theme"
+
+
+def test_unknown_candidate_and_missing_database_are_one_line_errors(tmp_path: Path,
+                                                                   filled_db: str) -> None:
+    missing = run_offermap("accept", "99", "--db", filled_db)
+    assert missing.returncode == 1 and "No candidate 99" in missing.stderr
+    empty = run_offermap("candidates", "--db", str(tmp_path / "nothing.sqlite"))
+    assert empty.returncode == 1 and "no offermap tables" in empty.stderr
+
+
+def test_export_csv_has_the_record_columns_and_neutralises_formulas(filled_db: str,
+                                                                   tmp_path: Path) -> None:
+    run_offermap("accept", "1", "--db", filled_db)
+    run_offermap("accept", "2", "--db", filled_db)
+    out = tmp_path / "out.csv"
+
+    result = run_offermap("export", "--format", "csv", "--out", str(out), "--db", filled_db)
+
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == 3  # header + the two accepted
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["title"].startswith("'=HYPERLINK")
+    assert record["provider"] == "'+44 20 7946 0000"
+    assert record["fee_amount"] == "120.0" and record["start_date"] == "2027-05-01"
+    assert record["topics"] == "co_creation"
+    assert not list(tmp_path.glob(".out.csv.*"))  # no temporary file left behind
