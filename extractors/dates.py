@@ -60,21 +60,20 @@ _SEP = (
     r"\s*(?:-|–|—|−|‐|/|&|to|till|until|through|thru|bis|au|al|a|t/m|tot en met|tot|à|até|fino al"
     r"|and|und|et|y|e|en)\s*"
 )
-_FROM = r"(?:(?:from|du|del|dal|vom|von|van|de|from the)\s+)?"
 
 _M = rf"(?:{_MONTH_RE})\.?"
 
 # "16 June 2023", "9th - 10th October 2019", "28 June – 2 July 2021", "12–16 July 2021",
 # "30 Dec 2024 – 3 Jan 2025", "Friday 16 June 2023 - Friday 30 June 2023".
 _DMY = re.compile(
-    rf"(?<![\w/.-]){_FROM}{_WD}(?P<d1>{_DAY})(?:{_OF}(?P<m1>{_M}))?(?:,?{_OF}(?P<y1>{_YEAR}))?"
+    rf"(?<![\w/.-])(?P<d1>{_DAY})(?:{_OF}(?P<m1>{_M}))?(?:,?{_OF}(?P<y1>{_YEAR}))?"
     rf"(?:{_SEP}{_WD}(?P<d2>{_DAY})(?:{_OF}(?P<m2>{_M})))?"
     rf"(?:,?{_OF}(?P<y2>{_YEAR}))?(?![\w])",
     re.I,
 )
 # "March 16, 2026", "June 28 - July 2, 2021", "July 12-16, 2021", "Saturday April 30".
 _MDY = re.compile(
-    rf"(?<![\w/.-]){_WD}(?P<m1>{_M})\s+(?P<d1>{_DAY})(?:,?\s+(?P<y1>{_YEAR}))?"
+    rf"(?<![\w/.-])(?P<m1>{_M})\s+(?P<d1>{_DAY})(?:,?\s+(?P<y1>{_YEAR}))?"
     rf"(?:{_SEP}(?:(?P<m2>{_M})\s+)?(?P<d2>{_DAY})(?![:.]?\d)(?:,?\s+(?P<y2>{_YEAR}))?)?(?![\w])",
     re.I,
 )
@@ -92,6 +91,11 @@ _ISO = re.compile(r"(?<![\w/.-])(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d
 # "Mrt 03, 2026" is caught by _MDY; "June 2026" alone is a month, not a date.
 
 
+_NUMBER = re.compile(r"\d{1,4}")
+_NUMERIC_SHAPE = re.compile(r"[./-]\s?\d{1,2}[./-]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 @dataclass(frozen=True, slots=True)
 class DateSpan:
     """A date or range found in text, with where it was found."""
@@ -106,19 +110,47 @@ class DateSpan:
 
 
 def find_dates(text: str, limit: int = 200) -> list[DateSpan]:
-    """Date spans in ``text`` in order of position, overlapping matches merged."""
+    """Date spans in ``text`` in order of position, overlapping matches merged.
+
+    The full date patterns are costly (a hundred month names in seven languages), so
+    they only run in windows around numbers that have a month name or a numeric date
+    shape next to them; on a typical page that is a small part of the text.
+    """
     found: list[DateSpan] = []
     taken: list[tuple[int, int]] = []
-    for finder in (_find_iso, _find_numeric_range, _find_dmy, _find_mdy, _find_numeric):
-        for span, start, end in finder(text):
-            if any(start < e and end > s for s, e in taken):
-                continue
-            taken.append((start, end))
-            found.append(span)
-            if len(found) >= limit:
-                break
+    for window_start, window_end in _candidate_windows(text):
+        for finder in (_find_iso, _find_numeric_range, _find_dmy, _find_mdy, _find_numeric):
+            for span, start, end in finder(text, window_start, window_end):
+                if any(start < e and end > s for s, e in taken):
+                    continue
+                taken.append((start, end))
+                found.append(span)
+        if len(found) >= limit:
+            break
     found.sort(key=lambda s: s.position)
     return found
+
+
+def _candidate_windows(text: str) -> list[tuple[int, int]]:
+    """Merged ``(start, end)`` ranges around numbers that may be part of a date."""
+    windows: list[tuple[int, int]] = []
+    for match in _NUMBER.finditer(text):
+        start, end = match.start(), match.end()
+        if not _near_month(text, start, end) and not _NUMERIC_SHAPE.match(text, end):
+            continue
+        low, high = max(0, start - 40), min(len(text), end + 60)
+        if windows and low <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], high)
+        else:
+            windows.append((low, high))
+    return windows
+
+
+def _near_month(text: str, start: int, end: int) -> bool:
+    for word in _LETTERS.findall(text, end, end + 14) + _LETTERS.findall(text, start - 14, start):
+        if word.lower() in MONTHS:
+            return True
+    return False
 
 
 def parse_iso_date(value: object) -> dt.date | None:
@@ -162,15 +194,15 @@ def _year(token: str | None) -> int | None:
     return int(token) if token else None
 
 
-def _find_iso(text: str):
-    for match in _ISO.finditer(text):
+def _find_iso(text: str, start: int, end: int):
+    for match in _ISO.finditer(text, start, end):
         date = _safe_date(int(match["y"]), int(match["m"]), int(match["d"]))
         if date:
             yield DateSpan(date, None, match.group(0), match.start()), match.start(), match.end()
 
 
-def _find_numeric(text: str):
-    for match in _NUMERIC.finditer(text):
+def _find_numeric(text: str, start: int, end: int):
+    for match in _NUMERIC.finditer(text, start, end):
         first, second, year = int(match["a"]), int(match["b"]), int(match["y"])
         # Day first unless that is impossible; US month-first only when forced.
         day, month = (first, second) if second <= 12 else (second, first)
@@ -179,8 +211,8 @@ def _find_numeric(text: str):
             yield DateSpan(date, None, match.group(0), match.start()), match.start(), match.end()
 
 
-def _find_numeric_range(text: str):
-    for match in _NUMERIC_RANGE.finditer(text):
+def _find_numeric_range(text: str, start: int, end: int):
+    for match in _NUMERIC_RANGE.finditer(text, start, end):
         year, month = int(match["y"]), int(match["b"])
         end = _safe_date(year, month, int(match["a"]))
         start = _safe_date(year, month, int(match["d1"]))
@@ -189,8 +221,8 @@ def _find_numeric_range(text: str):
             yield span, match.start(), match.end()
 
 
-def _find_dmy(text: str):
-    for match in _DMY.finditer(text):
+def _find_dmy(text: str, start: int, end: int):
+    for match in _DMY.finditer(text, start, end):
         if not (match["m1"] or match["m2"]):
             continue
         span = _range_from(match, text)
@@ -198,8 +230,8 @@ def _find_dmy(text: str):
             yield span, match.start(), match.end()
 
 
-def _find_mdy(text: str):
-    for match in _MDY.finditer(text):
+def _find_mdy(text: str, start: int, end: int):
+    for match in _MDY.finditer(text, start, end):
         span = _range_from(match, text)
         if span:
             yield span, match.start(), match.end()

@@ -21,7 +21,9 @@ __all__ = ["Document", "parse_document", "LABELS", "collapse"]
 #: The cap on the main text kept for relevance and language detection.
 MAIN_TEXT_CAP = 20_000
 
-_DROP_SELECTOR = "script, style, noscript, template, svg, iframe, object, embed, select, button, dialog"
+_DROP_SELECTOR = (
+    "script, style, noscript, template, svg, iframe, object, embed, select, button, dialog"
+)
 _CHROME_TAG_SELECTOR = "nav, footer, aside, header, form"
 # Page chrome by class, id or role, matched in C by lexbor.  Each selector costs a pass
 # over the tree, so the list is short: the words that real sidebars, breadcrumbs and
@@ -110,6 +112,8 @@ class Document:
     breadcrumbs: list[str] = field(default_factory=list)
     time_datetimes: list[str] = field(default_factory=list)
     n_article_blocks: int = 0
+    n_item_links: int = 0  # distinct links in the main text whose anchor has 3+ words
+    cache: dict[str, Any] = field(default_factory=dict)  # per-page memo for extractors
 
 
 def collapse(text: str | None) -> str:
@@ -121,15 +125,15 @@ def collapse(text: str | None) -> str:
 
 def parse_document(html: str) -> Document:
     """Parse ``html`` once and collect metadata, structured data and main text."""
-    # lexbor reads UTF-8 bytes about twice as fast as it reads a str; control
-    # characters go first so that no text line carries them.
-    tree = LexborHTMLParser(_CONTROL.sub(" ", html).encode("utf-8", "replace"))
+    # lexbor reads UTF-8 bytes about twice as fast as it reads a str.
+    tree = LexborHTMLParser(html.encode("utf-8", "replace"))
     doc = Document()
     _read_head(tree, doc)
     doc.jsonld_texts = [node.text() or "" for node in tree.css("script")
                         if "ld+json" in (node.attributes.get("type") or "").lower()]
     doc.microdata = _read_microdata(tree)
-    doc.time_datetimes = [collapse(n.attributes.get("datetime")) for n in tree.css("time[datetime]")]
+    doc.time_datetimes = [collapse(n.attributes.get("datetime"))
+                          for n in tree.css("time[datetime]")]
     doc.h1_all = [t for t in (collapse(n.text()) for n in tree.css("h1")) if t]
     doc.breadcrumbs = _read_breadcrumbs(tree)
     _read_main_text(tree, doc)
@@ -180,13 +184,17 @@ def _read_main_text(tree: LexborHTMLParser, doc: Document) -> None:
     # what lies outside the container is not read anyway.
     _remove(container.css(_CHROME_SELECTOR), protected)
     doc.n_article_blocks = len(container.css("article"))
+    doc.n_item_links = len({
+        link.attributes.get("href") for link in container.css("a[href]")
+        if len(link.text().split()) >= 3
+    })
     raw = container.text(separator="\n")
     if heading is not None and container.mem_id not in protected:
         # The heading sits in a page header above <main>; its block (subtitle, date)
         # describes the page too.
         block = heading.parent if heading.parent is not None else heading
         raw = "\n".join(block.text(separator="\n").split("\n")[:12]) + "\n" + raw
-    lines = [" ".join(line.split()) for line in raw.split("\n")]
+    lines = [" ".join(line.split()) for line in _CONTROL.sub(" ", raw).split("\n")]
     doc.lines = _join_broken_lines([line for line in lines if line])
     doc.text = " ".join(doc.lines)[:MAIN_TEXT_CAP]
     doc.labelled = _labelled_values(doc.lines)

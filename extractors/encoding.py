@@ -100,7 +100,8 @@ def _meta_declared(body: bytes) -> str | None:
         return None
 
 
-def _try_declared(body: bytes, codec: str | None, source: str, warnings: list[str]) -> Decoded | None:
+def _try_declared(body: bytes, codec: str | None, source: str,
+                  warnings: list[str]) -> Decoded | None:
     """Decode with a declared codec only if every byte is valid in it."""
     if codec is None:
         return None

@@ -17,7 +17,15 @@ from decimal import Decimal, InvalidOperation
 
 from price_parser import Price
 
-__all__ = ["Fee", "FeeTier", "parse_fee", "money_spans", "has_fee_cue", "FEE_LABELS"]
+__all__ = [
+    "FEE_LABELS",
+    "Fee",
+    "FeeTier",
+    "fee_cue_positions",
+    "has_fee_cue",
+    "money_spans",
+    "parse_fee",
+]
 
 #: Currency marks to ISO 4217 codes.
 _CURRENCIES: dict[str, str] = {
@@ -52,8 +60,9 @@ _FREE = re.compile(
 _BARE_FREE = re.compile(r"\bfree\b(?!\s*(?:-|of\b(?!\s+charge)|to\b|time|parking|trial|wi-?fi"
                         r"|coffee|lunch|drinks?|snacks?|shuttle|download|software|text|form"
                         r"|space|seats?\s+left|places))", re.I)
-_NOT_FREE_CONTEXT = re.compile(r"(?:feel|gluten|carbon|barrier|smoke|duty|tax|stress|risk)[\s-]+free",
-                               re.I)
+_NOT_FREE_CONTEXT = re.compile(
+    r"(?:feel|gluten|carbon|barrier|smoke|duty|tax|stress|risk)[\s-]+free", re.I
+)
 _PAID = re.compile(
     r"\b(?:unkostenbeitrag|kostenbeitrag|teilnahmebeitrag|teilnahmegebühr|kostenpflichtig"
     r"|small\s+fee|a\s+fee\s+(?:of|is|applies)|fee\s+applies|payant\w*|de\s+pago|a\s+pagamento"
@@ -126,6 +135,51 @@ def money_spans(text: str) -> list[tuple[float, str | None, int, int]]:
             continue
         spans.append((amount, _CURRENCIES.get(mark.rstrip()), match.start(), match.end()))
     return spans
+
+
+# Literal anchors of fee statements.  ``str.find`` over them is far cheaper than one
+# big regular expression over a page; each hit's sentence is then read by parse_fee.
+_SYMBOL_ANCHORS = ("€", "$", "£", "₹", "¥")
+_WORD_ANCHORS = (
+    "eur", "euro", "chf", "usd", "gbp", "fee", "price", "cost", "charge", "tuition", "kosten",
+    "prijs", "cursusprijs", "preis", "gebühr", "prix", "tarif", "frais", "precio", "coste",
+    "costo", "cuota", "prezzo", "quota", "preço", "custo", "free", "gratis", "gratuit",
+    "gratuito", "gratuita", "grátis", "kostenlos", "kostenfrei", "unkostenbeitrag",
+    "kostenbeitrag", "teilnahmebeitrag", "teilnahmegebühr", "payant", "kosteloos",
+)
+
+
+def fee_cue_positions(text: str, limit: int = 20) -> list[int]:
+    """Start positions of fee cues (currency marks, fee words, free words) in ``text``."""
+    lowered = text.lower()
+    positions: set[int] = set()
+    for anchor in _SYMBOL_ANCHORS:
+        _collect(lowered, anchor, positions, limit, whole_word=False)
+    for anchor in _WORD_ANCHORS:
+        if anchor in lowered:
+            _collect(lowered, anchor, positions, limit, whole_word=True)
+    return sorted(positions)[:limit]
+
+
+def _collect(lowered: str, anchor: str, positions: set[int], limit: int, *,
+             whole_word: bool) -> None:
+    found = 0
+    index = lowered.find(anchor)
+    while index >= 0 and found < limit:
+        if not whole_word or _is_word_at(lowered, index, len(anchor)):
+            positions.add(index)
+            found += 1
+        index = lowered.find(anchor, index + 1)
+
+
+def _is_word_at(text: str, index: int, size: int) -> bool:
+    """The anchor starts a word and ends one, allowing a plural "s" ("fees", "costs")."""
+    if index > 0 and text[index - 1].isalpha():
+        return False
+    end = index + size
+    if end < len(text) and text[end] == "s":
+        end += 1
+    return end >= len(text) or not text[end].isalpha()
 
 
 def has_fee_cue(text: str) -> bool:

@@ -11,6 +11,7 @@ course page on a site whose template says ``lang="nl"``).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 __all__ = ["Guess", "detect_language", "normalise_lang_tag"]
@@ -55,6 +56,10 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "také ale aby nebo při".split()
     ),
 }
+_WORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _language, _words in _STOPWORDS.items():
+    for _word in _words:
+        _WORD_LANGUAGES[_word] = _WORD_LANGUAGES.get(_word, ()) + (_language,)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 #: Below this many function-word hits a guess is not trusted.
@@ -73,11 +78,9 @@ class Guess:
 def detect_language(text: str, *, max_words: int = 3000) -> Guess:
     """Guess the ISO 639-1 language of ``text`` from its function words."""
     counts = dict.fromkeys(_STOPWORDS, 0)
-    words = _WORD.findall(text.lower(), 0, len(text))[:max_words]
-    for word in words:
-        for language, stopwords in _STOPWORDS.items():
-            if word in stopwords:
-                counts[language] += 1
+    for word, number in Counter(_WORD.findall(text.lower())[:max_words]).items():
+        for language in _WORD_LANGUAGES.get(word, ()):
+            counts[language] += number
     total = sum(counts.values())
     if total == 0:
         return Guess(None, 0.0, 0)

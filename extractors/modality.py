@@ -51,8 +51,23 @@ _PRESENCE_WORDS = re.compile(
     r"street|road|avenue|lane)\s+\d{1,4}\b",
     re.I,
 )
+# Literal parts of the patterns above, to skip the scan where none can match.
+_HYBRID_LITERALS = ("hybrid", "híbrido", "ibrido", "blended", "online")
+_ONLINE_LITERALS = (
+    "online", "on-line", "virtu", "zoom", "teams", "webex", "meet", "stream", "webinar",
+    "e-learning", "en ligne", "en línea", "in linea", "distan", "op afstand",
+)
+_PRESENCE_LITERALS = (
+    "person", "site", "campus", "venue", "room", "zaal", "lokaal", "building", "gebouw",
+    "gebäude", "aula", "auditorium", "hörsaal", "salle", "presencial", "presenza", "präsenz",
+    "vor ort", "présentiel", "op locatie", "ter plaatse", "place", "plaats", "straat", "stra",
+    "weg ", "laan", "plein", "gracht", "singel", "markt", "platz", "street", "road", "avenue",
+    "lane", " im ",
+)
 _POSTCODE = re.compile(
-    r"\b\d{4}\s?[A-Z]{2}\b|\b(?!(?:19|20)\d\d\b)\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]{2,}\b|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b"
+    # Dutch "2311 BG", German/Swiss "8200 Schaffhausen" (not a year), British "SW1A 1AA".
+    r"\b\d{4}\s?[A-Z]{2}\b|\b(?!(?:19|20)\d\d\b)\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]{2,}\b"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b"
 )
 
 
@@ -159,12 +174,14 @@ def modality_from_text(text: str, *, location_value: str | None = None) -> tuple
         verdict = _location_value_modality(location_value)
         if verdict:
             return verdict, location_value
-    hybrid = _HYBRID_WORDS.search(text)
+    lowered = text.lower()
+    hybrid = _search_if(_HYBRID_WORDS, text, lowered, _HYBRID_LITERALS)
     if hybrid:
         return "hybrid", _snippet(text, hybrid)
-    cleaned = _NOT_ATTENDANCE.sub(" ", text)
-    online = _ONLINE_WORDS.search(cleaned)
-    presence = _PRESENCE_WORDS.search(cleaned) or _POSTCODE.search(cleaned)
+    cleaned = _NOT_ATTENDANCE.sub(" ", text) if "online" in lowered else text
+    online = _search_if(_ONLINE_WORDS, cleaned, lowered, _ONLINE_LITERALS)
+    presence = _search_if(_PRESENCE_WORDS, cleaned, lowered, _PRESENCE_LITERALS) \
+        or _POSTCODE.search(cleaned)
     if online and not presence:
         return "online", _snippet(cleaned, online)
     if presence and not online:
@@ -175,6 +192,15 @@ def modality_from_text(text: str, *, location_value: str | None = None) -> tuple
         first = online if online.start() < presence.start() else presence
         return ("online" if first is online else "in_presence"), _snippet(cleaned, first)
     return None
+
+
+def _search_if(pattern: re.Pattern[str], text: str, lowered: str,
+               literals: tuple[str, ...]) -> re.Match[str] | None:
+    """Run ``pattern`` only when one of its literal parts occurs: substring tests are
+    much cheaper than a regular expression scan of a long page."""
+    if not any(literal in lowered for literal in literals):
+        return None
+    return pattern.search(text)
 
 
 def _location_value_modality(value: str) -> str | None:

@@ -117,8 +117,30 @@ def _extract(url: str, headers: Headers, body: bytes, taxonomy: Taxonomy,
     page.title = ctx.heuristic_title.value if ctx.heuristic_title else None
     page.language = ctx.language
     page.text = doc.text
-    page.is_listing = ctx.is_listing or (not candidates and doc.n_article_blocks >= 4)
+    page.is_listing = ctx.is_listing or (not candidates and (
+        doc.n_article_blocks >= 4
+        or (doc.n_item_links >= 3 and _has_listing_title(page.title))))
     return page
+
+
+# A short heading that names a collection: "Events & training agenda",
+# "Upcoming courses", "Evenementen", "Calendario eventi".  Such a page lists offers
+# rather than describing one.
+_LISTING_TITLE = re.compile(
+    r"\b(?:events|agenda|calendar|calendario|kalender|eventi|eventos|evenementen|"
+    r"veranstaltungen|termine|événements|evenements|upcoming|courses|trainings|cursos|"
+    r"corsi|kurse|cursussen|formations|workshops|webinars|seminars|seminare|seminari|"
+    r"catalog(?:ue)?|overview|archive|archief|archivio|programma|programme)\b",
+    re.I,
+)
+
+
+def _has_listing_title(title: str | None) -> bool:
+    if not title:
+        return False
+    words = title.split()
+    return len(words) <= 6 and _LISTING_TITLE.search(title) is not None \
+        and not re.search(r"\d", title)
 
 
 def _looks_binary(text: str) -> bool:

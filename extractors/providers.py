@@ -57,9 +57,24 @@ def org_name(value: Any) -> str | None:
     return None
 
 
+# "4TU.CEE organizes a national event", "De RUG organiseert": the organiser as subject.
+# The verb is found first and the name read backwards from it: a pattern that starts
+# with a name would try every capitalised word of the page.
+_ORGANISES_VERB = re.compile(
+    r"\s+(?:organi[sz]es|is\s+organi[sz]ing|hosts|is\s+hosting|invites\s+you|"
+    r"organiseert|organisiert|organise|organiza|organizza)\b"
+)
+_NAME_BEFORE = re.compile(_NAME + r"$")
+_VERB_LITERALS = ("organi", "host", "invite", "veranstalt", "verzorgd", "ausgerichtet",
+                  "offered by", "presented by", "run by", "promosso")
+
+
 def organiser_from_text(text: str) -> tuple[str, str] | None:
     """``(name, snippet)`` of an organiser named in a sentence, or ``None``."""
-    match = _ORGANISED_BY.search(text)
+    lowered = text.lower()
+    if not any(literal in lowered for literal in _VERB_LITERALS):
+        return None
+    match = _ORGANISED_BY.search(text) or _subject_organiser(text)
     if match is None:
         return None
     name = match.group("name").strip(" .,&-")
@@ -67,6 +82,15 @@ def organiser_from_text(text: str) -> tuple[str, str] | None:
         return None
     start = max(0, match.start() - 30)
     return name, text[start:match.end() + 20]
+
+
+def _subject_organiser(text: str) -> re.Match[str] | None:
+    for verb in _ORGANISES_VERB.finditer(text):
+        start = max(0, verb.start() - 80)
+        name = _NAME_BEFORE.search(text, start, verb.start())
+        if name is not None:
+            return name
+    return None
 
 
 def unit_from_breadcrumbs(crumbs: list[str]) -> str | None:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from extractors.cues import CueIndex
+from extractors.cues import CueIndex, squeeze
 from extractors.dates import DateSpan, find_dates, parse_iso_date
 from extractors.document import Document, collapse
-from extractors.fees import Fee, has_fee_cue, parse_fee
+from extractors.fees import Fee, fee_cue_positions, parse_fee
 from extractors.jsonld import node_types, resolve
 from extractors.modality import (
     modality_from_attendance_mode,
@@ -39,6 +39,7 @@ __all__ = [
     "fill_minimal",
     "finish_record",
     "record_from_node",
+    "set_edition_status",
 ]
 
 #: schema.org types that describe one training or event.
@@ -73,6 +74,9 @@ _NOT_A_TRAINING = re.compile(
     r"cursus)\b|\bkeine?\s+(?:schulung|fortbildung|kurs)\b|\bpas\s+une\s+formation\b",
     re.I,
 )
+#: How much main text (from the heading on) the text heuristics read.  Course facts
+#: sit near the top; the tail of long pages is programmes, bios and footers.
+_TEXT_WINDOW = 6000
 _OF_COURSE = re.compile(r"\b(?:of course|natürlich|bien sûr|por supuesto)\b", re.I)
 _DURATION = re.compile(
     r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(?:-\s*\d+\s*)?(hours?|hrs?|h|uur|stunden|std\.?|heures|"
@@ -97,6 +101,13 @@ _INCLUSIVITY = re.compile(
     r"inklusi\w+|inclusi[oó]n\w*|inclusie\w*|inclusão|diversità|diversidad|diversiteit|vielfalt)\b",
     re.I,
 )
+
+
+# Literal parts of the two patterns above: the scan is skipped where none occurs.
+_EU_LITERALS = ("horizon", "h2020", "erasmus", "interreg", "life programme", "creative europe",
+                "digital europe", "cerv", "urbact", "european union", "grant agreement")
+_INCLUSIVITY_LITERALS = ("inclusi", "inklusi", "divers", "gender", "accessib", "represented",
+                         "marginali", "vulnerable", "vielfalt")
 
 
 @dataclass(slots=True)
@@ -430,9 +441,7 @@ def _counted_format(cues: CueIndex, text: str) -> tuple[str, str] | None:
     """The format whose (unambiguous) cue words occur most often in ``text``."""
     if _NOT_A_TRAINING.search(text):
         return "other", "text says it is not a training"
-    text = _OF_COURSE.sub(" ", text)
-    counts = {tag: len(pattern.findall(text)) for tag, pattern in cues.formats_body.items()}
-    counts = {tag: n for tag, n in counts.items() if n}
+    counts = cues.counts("formats_body", squeeze(_OF_COURSE.sub(" ", text)))
     if not counts:
         return None
     # Ties go to the more specific format (the taxonomy lists them most specific
@@ -487,12 +496,31 @@ def _set_description(record: Record, doc: Document) -> None:
 
 
 def _main_lines(doc: Document) -> list[str]:
-    """Main-text lines from the heading on (what precedes is chrome or breadcrumbs)."""
+    """Main-text lines from just above the heading on.
+
+    What precedes is mostly chrome, except the line or two that event pages put
+    right above the title (the date, the venue).
+    """
+    cached = doc.cache.get("main_lines")
+    if cached is not None:
+        return cached
+    lines = doc.lines
     if doc.h1:
         for index, line in enumerate(doc.lines):
             if line == doc.h1 or (len(doc.h1) > 10 and doc.h1 in line):
-                return doc.lines[index:]
-    return doc.lines
+                lines = doc.lines[max(0, index - 2):]
+                break
+    doc.cache["main_lines"] = lines
+    return lines
+
+
+def _main_window(doc: Document) -> str:
+    """The first part of the main text that the text heuristics read, joined once."""
+    cached = doc.cache.get("main_window")
+    if cached is None:
+        cached = " \n ".join(_main_lines(doc)[:150])[:_TEXT_WINDOW]
+        doc.cache["main_window"] = cached
+    return cached
 
 
 def _set_text_dates(record: Record, doc: Document) -> None:
@@ -504,7 +532,7 @@ def _set_text_dates(record: Record, doc: Document) -> None:
         if span is not None:
             _apply_span(record, span, Evidence("html:labelled", f"{label}: {value[:80]}", 0.8))
             return
-    text = " \n ".join(_main_lines(doc)[:120])
+    text = _main_window(doc)
     for span in find_dates(text):
         if _NOT_EVENT_DATE.search(text[max(0, span.position - 60):span.position]):
             continue
@@ -534,11 +562,19 @@ def _first_dated(spans: list[DateSpan], doc: Document) -> DateSpan | None:
 
 
 def _page_year_for(span: DateSpan, doc: Document) -> int | None:
-    full = [s for s in find_dates(" \n ".join(_main_lines(doc)[:120])) if s.start is not None]
-    for other in full:
+    for other in _full_dates(doc):
         if other.start and (other.start.month, other.start.day) == (span.month, span.day):
             return other.start.year
     return None
+
+
+def _full_dates(doc: Document) -> list[DateSpan]:
+    """Dated spans of the main text, computed once per page."""
+    cached = doc.cache.get("full_dates")
+    if cached is None:
+        cached = [s for s in find_dates(_main_window(doc)) if s.start is not None]
+        doc.cache["full_dates"] = cached
+    return cached
 
 
 def _apply_span(record: Record, span: DateSpan, evidence: Evidence) -> None:
@@ -557,12 +593,27 @@ def _set_text_fee(record: Record, doc: Document) -> None:
             if fee is not None:
                 _apply_fee(record, fee, Evidence("html:labelled", f"{label}: {value[:120]}", 0.75))
                 return
-    for sentence in _sentences(" ".join(_main_lines(doc)[:150])):
-        if has_fee_cue(sentence):
-            fee = parse_fee(sentence)
-            if fee is not None:
-                _apply_fee(record, fee, Evidence("text:fee", sentence[:160], 0.55))
-                return
+    text = _main_window(doc)
+    seen: set[str] = set()
+    for start in fee_cue_positions(text):
+        sentence = _sentence_at(text, start)
+        if sentence in seen:
+            continue
+        seen.add(sentence)
+        fee = parse_fee(sentence)
+        if fee is not None:
+            _apply_fee(record, fee, Evidence("text:fee", sentence[:160], 0.55))
+            return
+
+
+def _sentence_at(text: str, position: int) -> str:
+    """The sentence of ``text`` around ``position``, at most a few hundred characters."""
+    start = max(text.rfind(". ", 0, position), text.rfind("! ", 0, position),
+                text.rfind("? ", 0, position), position - 300)
+    ends = [i for i in (text.find(". ", position), text.find("! ", position),
+                        text.find("? ", position)) if i >= 0]
+    end = min(ends + [position + 300, len(text)])
+    return text[start + 1 if start >= 0 else 0:end + 1].strip()
 
 
 def _sentences(text: str) -> list[str]:
@@ -573,8 +624,7 @@ def _set_text_modality(record: Record, doc: Document) -> None:
     if record.get("modality"):
         return
     location = next((value for kind, _label, value in doc.labelled if kind == "location"), None)
-    text = " ".join(_main_lines(doc)[:150])[:8000]
-    found = modality_from_text(text, location_value=location)
+    found = modality_from_text(_main_window(doc), location_value=location)
     fmt = record.get("format")
     if found is None and fmt == "webinar":
         found = ("online", "format webinar")
@@ -591,7 +641,7 @@ def _set_page_provider(record: Record, ctx: PageContext, *, site_only: bool = Fa
         _, label, value = organiser
         record.set("provider", value, Evidence("html:labelled", f"{label}: {value}", 0.75))
     if not site_only:
-        named = organiser_from_text(" ".join(_main_lines(doc)[:60])[:6000])
+        named = organiser_from_text(_main_window(doc))
         if named is not None:
             record.set("provider", named[0], Evidence("text:organiser", named[1], 0.55))
     if ctx.site_unit:
@@ -652,12 +702,14 @@ def _set_tags(record: Record, ctx: PageContext) -> None:
 
 
 def _set_eu_and_inclusivity(record: Record, doc: Document) -> None:
-    text = doc.text[:12000]
-    project = _EU_PROJECT.search(text)
+    text = doc.text[:_TEXT_WINDOW]
+    lowered = text.lower()
+    project = _EU_PROJECT.search(text) if any(w in lowered for w in _EU_LITERALS) else None
     if project:
         record.set("eu_project", project.group(0), Evidence("text:eu_project",
                                                             _around(text, project), 0.5))
-    inclusive = _INCLUSIVITY.search(text)
+    inclusive = _INCLUSIVITY.search(text) if any(w in lowered for w in _INCLUSIVITY_LITERALS) \
+        else None
     if inclusive:
         sentence = _around(text, inclusive)
         record.set("inclusivity", True, Evidence("text:inclusivity", sentence, 0.4))

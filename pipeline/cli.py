@@ -208,24 +208,39 @@ def candidates(candidate_id: int | None, status: str, limit: int, db_url: str | 
 
 
 def print_candidates(found: list[Candidate], source_counts: dict[int, int]) -> None:
+    """A table of candidates; on a narrow terminal, only the columns that matter most."""
     if not found:
         console.print("No candidates.")
         return
-    table = Table(show_lines=False)
-    for header in ("id", "status", "title", "format", "modality", "start", "lang", "fee",
-                   "provider", "src"):
-        table.add_column(header, overflow="fold")
+    wide = console.width >= 130
+    table = Table(show_lines=False, pad_edge=False)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("title", ratio=3, min_width=20)
+    columns = ("format", "modality", "start", "lang", "fee") if wide else ("format", "start")
+    for header in columns:
+        table.add_column(header, no_wrap=True)
+    if wide:
+        table.add_column("provider", ratio=1, max_width=32, overflow="ellipsis", no_wrap=True)
+    table.add_column("src", justify="right", no_wrap=True)
+
     for candidate in found:
         fee = ("free" if candidate.is_free else
                f"{candidate.fee_amount:g} {candidate.fee_currency or ''}".strip()
                if candidate.fee_amount is not None else "")
-        table.add_row(
-            str(candidate.id), candidate.status, clean(candidate.title),
-            clean(candidate.format or ""), clean(candidate.modality or ""),
-            candidate.start_date.isoformat() if candidate.start_date else "",
-            clean(candidate.language or ""), clean(fee), clean(candidate.provider or ""),
-            str(source_counts.get(candidate.id, 0)),
-        )
+        values = {
+            "format": clean(candidate.format or ""),
+            "modality": clean(candidate.modality or ""),
+            "start": candidate.start_date.isoformat() if candidate.start_date else "",
+            "lang": clean(candidate.language or ""),
+            "fee": clean(fee),
+        }
+        row = [str(candidate.id), candidate.status, clean(candidate.title)]
+        row += [values[name] for name in columns]
+        if wide:
+            row.append(clean(candidate.provider or ""))
+        row.append(str(source_counts.get(candidate.id, 0)))
+        table.add_row(*row)
     console.print(table)
 
 

@@ -42,6 +42,8 @@ def crawler_settings(config: Config, overrides: dict[str, Any] | None = None) ->
             for domain in site.allowed_domains:
                 slots.setdefault(domain, {"delay": site.delay})
     settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
+    # The CLI owns the terminal: Scrapy logs to stderr without taking over logging.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     return settings
@@ -57,7 +59,7 @@ def run_crawl(config: Config, database: Database, *, spiders: Iterable[str] = SP
     store = Store(database, kind=kind)
     store.start_run()
     settings = crawler_settings(config, overrides)
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawlers: list[Crawler] = []
     for name in spiders:
         crawler = process.create_crawler(SPIDERS[name])

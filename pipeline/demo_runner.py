@@ -54,6 +54,7 @@ def run_demo(db_path: Path, *, quiet: bool = False) -> None:
             .where(Candidate.merged_into_id.is_(None)).group_by(Candidate.id)
             .order_by(Candidate.id)).all()
     print_candidates([row for row, _ in found], {row.id: count for row, count in found})
-    console.print(f"\nNext: offermap candidates --db {db_path} 1   ·   "
-                  f"offermap accept --db {db_path} 1   ·   "
-                  f"offermap export --db {db_path} --out trainings.csv")
+    console.print("\nNext:")
+    for command in (f"offermap candidates --db {db_path} 1", f"offermap accept --db {db_path} 1",
+                    f"offermap export --db {db_path} --out trainings.csv"):
+        console.print(f"  {command}", soft_wrap=True)

@@ -93,7 +93,8 @@ def field_is_correct(name: str, extracted: Any, answer: dict[str, Any]) -> bool 
         return value[:10] == str(key)[:10]
     accepted = key if isinstance(key, list) else [key]
     if name == "provider":
-        return _text_matches(str(extracted), accepted) or _provider_matches(str(extracted), accepted)
+        text = str(extracted)
+        return _text_matches(text, accepted) or _provider_matches(text, accepted)
     return _text_matches(str(extracted), accepted)
 
 

@@ -118,6 +118,11 @@ def _markup_evidence(page: PageExtraction, record: Record, reasons: list[str]) -
         reasons.append("news article markup")
         score -= 0.2
     if page.is_listing:
+        if not from_markup:
+            # A list of offers is not an offer; its items are read from their own pages
+            # (or from their markup, when the listing carries one node per item).
+            reasons.append("veto: listing page")
+            return -1.0
         reasons.append("listing page")
     return score
 

@@ -98,8 +98,8 @@ def crawl_key(url: str) -> str:
     with a stable sort, so repeated names keep their order.  Keeps the scheme, a
     ``www.`` and a trailing slash, and the case of path and query.
 
-    The result is itself a valid URL.  Raises :class:`ValueError` when ``url`` is not
-    an http(s) URL (see :func:`is_http_url`).
+    The result is itself a valid URL, and its own key (idempotent).  Raises
+    :class:`ValueError` when ``url`` is not an http(s) URL (see :func:`is_http_url`).
     """
     return _key(url, fold=False)
 
@@ -108,7 +108,8 @@ def canonical_url(url: str) -> str:
     """The entry-deduplication key (B22: forms a, b, d, e, f equal; c differs).
 
     Everything :func:`crawl_key` does, plus: ``http`` becomes ``https``, a leading
-    ``www.`` is dropped and one trailing slash is removed (the root path stays ``/``).
+    ``www.`` is dropped and a single trailing slash is removed (the root path stays
+    ``/``; a path ending in ``//`` is left alone).  Idempotent, like :func:`crawl_key`.
     The path keeps its case.  The result is a key, not a URL to fetch: use
     :func:`preferred_url` to choose what to store.  Raises :class:`ValueError` when
     ``url`` is not an http(s) URL.
@@ -207,8 +208,10 @@ def _key(url: str, *, fold: bool) -> str:
 
     path = _PATH_SESSION_RE.sub("", parts.path)
     path = _remove_dot_segments(_normalise_escapes(path)) or "/"
-    if fold and len(path) > 1 and path.endswith("/"):
-        path = path[:-1]  # exactly one slash (B22 f); "/a//" keeps "/a/"
+    if fold and path.endswith("/") and not path.endswith("//"):
+        # One trailing slash (B22 f).  "/a//" ends in an empty segment, not a trailing
+        # slash: it stays, which also keeps the key idempotent.
+        path = path[:-1] or "/"
     query = _clean_query(parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))
 

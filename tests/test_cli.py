@@ -37,13 +37,13 @@ def test_top_level_help_lists_every_command() -> None:
     ("file", "old", "new", "expected"),
     [
         ("keywords.yaml", "  - course\n", "  - 42\n",
-         "keywords.yaml:21: formats[0]: expected text, got 42"),
+         "keywords.yaml:{line}: formats[0]: expected text, got 42"),
         ("keywords.yaml", "pages_per_query: 1", "pages_per_querry: 1",
-         "keywords.yaml:34: pages_per_querry: unknown key (check its spelling)"),
+         "keywords.yaml:{line}: pages_per_querry: unknown key (check its spelling)"),
         ("providers.yaml", "max_depth: 2", "max_depth: deep",
-         "providers.yaml:13: providers[0].max_depth: expected a whole number, got 'deep'"),
+         "providers.yaml:{line}: providers[0].max_depth: expected a whole number, got 'deep'"),
         ("taxonomy.yaml", "modality:", "modalty:", "taxonomy.yaml:"),
-        ("keywords.yaml", "languages: [en]", "languages: [en", "keywords.yaml:7: invalid YAML"),
+        ("keywords.yaml", "languages: [en]", "languages: [en", "keywords.yaml:{line}: invalid YAML"),
     ],
     ids=["wrong-type", "misspelt-key", "not-a-number", "missing-section", "broken-yaml"],
 )
@@ -53,6 +53,7 @@ def test_a_config_mistake_is_one_line_and_touches_no_database(
     shutil.copytree(REPO / "config", config)
     text = (config / file).read_text()
     assert old in text
+    expected = expected.format(line=text[: text.index(old)].count("\n") + 1)
     (config / file).write_text(text.replace(old, new, 1))
     db = tmp_path / "never.sqlite"
 

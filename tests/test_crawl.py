@@ -42,7 +42,9 @@ NETWORK_PAGE = """<!doctype html><html lang="en"><head>
 <h1>Participatory budgeting for city staff</h1>
 <p>Our partner university runs this online course on citizen engagement and
 participatory budgeting for municipal staff, from 1 March 2027 to 12 April 2027.
-Course fee: EUR 250.</p></body></html>"""
+Course fee: EUR 250.</p>
+<p>Who should attend: municipal staff who run participation processes.
+<a href="/register">Register</a> by 15 February 2027.</p></body></html>"""
 
 NEWS_PAGE = """<!doctype html><html lang="en"><head><title>City council approves budget</title>
 <script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle",
@@ -212,3 +214,26 @@ def test_unreachable_backend_is_recorded_and_the_run_goes_on(tmp_path: Path,
         assert all("unreachable" in (q.error or "") for q in queries)
         # The provider site was still walked and its training stored.
         assert session.scalar(select(func.count()).select_from(Candidate)) == 1
+
+
+def test_scrapy_crawl_works_from_the_repository_root(tmp_path: Path,
+                                                     web: dict[str, LoopbackServer]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    config = write_config(tmp_path / "config", web["search"].url, web["network"].url)
+    db = tmp_path / "scrapy.sqlite"
+    env = {**os.environ, "OFFERMAP_CONFIG_DIR": str(config),
+           "OFFERMAP_DATABASE_URL": f"sqlite:///{db}", "OFFERMAP_LOG_LEVEL": "WARNING"}
+    scrapy = str(Path(sys.executable).with_name("scrapy"))
+    result = subprocess.run([scrapy, "crawl", "providers"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with Database(str(db)).session() as session:
+        origins = {page.origin for page in session.scalars(select(Page))}
+        run = session.scalars(select(Run)).one()
+    assert origins == {"cities-network"}
+    assert run.status == "finished"

@@ -65,9 +65,10 @@ def test_cpp_is_not_csharp() -> None:
 
 def test_different_start_dates_are_different_editions() -> None:
     index = index_of(academy(1, "Deliberative Democracy Summer School", SEPT))
-    assert index.best_match("Deliberative Democracy Summer School", start_date=OCT, **ACADEMY) is None
+    title = "Deliberative Democracy Summer School"
+    assert index.best_match(title, start_date=OCT, **ACADEMY) is None
     # an unknown date on either side does not block a same-provider merge
-    assert index.best_match("Deliberative Democracy Summer School", **ACADEMY).id == 1
+    assert index.best_match(title, **ACADEMY).id == 1
 
 
 def test_same_domain_merges_across_provider_spellings() -> None:

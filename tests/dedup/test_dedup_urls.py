@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from pipeline.urls import (
     canonical_url,
@@ -91,7 +95,7 @@ def test_query_values_and_names_keep_their_case_and_bytes() -> None:
         ("https://example.org:8443/A", "https://example.org:8443/A", "https://example.org:8443/A"),
         ("https://example.org", "https://example.org/", "https://example.org/"),
         ("https://example.org/?", "https://example.org/", "https://example.org/"),
-        ("https://example.org/a//", "https://example.org/a/", "https://example.org/a//"),
+        ("https://example.org/a//", "https://example.org/a//", "https://example.org/a//"),
         ("https://www.example.org/", "https://example.org/", "https://www.example.org/"),
         ("https://www2.example.org/x", "https://www2.example.org/x", "https://www2.example.org/x"),
         ("https://example.org/a/./b/../c", "https://example.org/a/c", "https://example.org/a/c"),
@@ -103,7 +107,7 @@ def test_query_values_and_names_keep_their_case_and_bytes() -> None:
     ],
     ids=[
         "upper-case-default-port", "http-default-port", "other-port", "empty-path",
-        "empty-query", "one-slash-only", "www", "www2-is-a-host", "dot-segments", "idn",
+        "empty-query", "double-slash-is-not-a-trailing-slash", "www", "www2-is-a-host", "dot-segments", "idn",
         "ipv6", "trailing-dot", "whitespace",
     ],
 )
@@ -178,3 +182,32 @@ def test_registered_domain(given: str, expected: str) -> None:
 def test_registered_domain_needs_a_host(given: str) -> None:
     with pytest.raises(ValueError):
         registered_domain(given)
+
+
+_PIECES = st.sampled_from(
+    list("aZ09-._~/;=&?#:@+ ") + ["é", "\u00a0", "%7e", "%2f", "%zz", "www.", "utm_source=1",
+                                  "jsessionid=1", "sid=2", "//", ".."]
+)
+_PART = st.lists(_PIECES, max_size=10).map("".join)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTPS"]),
+    host=st.sampled_from(["Example.org", "www.example.org", "127.0.0.2", "[::0:1]",
+                          "Bücher.example", "ex.org:8080", "ex.org:80", "user@ex.org"]),
+    path=_PART, query=_PART, fragment=_PART,
+)
+def test_keys_are_valid_idempotent_urls(
+    scheme: str, host: str, path: str, query: str, fragment: str
+) -> None:
+    url = f"{scheme}://{host}/{path}?{query}#{fragment}"
+    assume(is_http_url(url))
+    for key in (canonical_url, crawl_key):
+        value = key(url)
+        assert is_http_url(value)
+        assert key(value) == value
+        assert "#" not in value
+        query_part = urlsplit(value).query
+        assert "utm_source" not in query_part and "jsessionid" not in value
+    assert canonical_url(crawl_key(url)) == canonical_url(url)
