@@ -23,7 +23,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -34,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from db.types import UTCDateTime
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -41,7 +42,7 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     type_annotation_map = {
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
         dict[str, Any]: JSON,
         list[str]: JSON,
         list[Any]: JSON,
@@ -166,6 +167,11 @@ class Candidate(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     url: Mapped[str] = mapped_column(Text)
     edition_status: Mapped[str | None] = mapped_column(String(20))
+    # Beyond the record: every fee tier found (early bird, members...) and the
+    # signals of the study's closing questions (targets city staff, smart-city
+    # focus, participatory methods, theory and practice, part of a series).
+    fees: Mapped[list[Any]] = mapped_column(default=list)
+    signals: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     relevance_score: Mapped[float] = mapped_column(Float, default=0.0)
     relevance_reasons: Mapped[list[str]] = mapped_column(default=list)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Base
+from db import schema as migrations
 from pipeline.errors import StorageError
 
 DEFAULT_SQLITE_FILE = "offermap.sqlite"
@@ -64,12 +64,32 @@ class Database:
         return self.url.startswith("sqlite")
 
     def create_schema(self) -> None:
-        # Known shortcoming: tables are created, not migrated; Alembic migrations
-        # arrive with the production work (PostgreSQL, docker compose).
+        """Bring an empty database to the current schema; refuse one that is behind.
+
+        An existing database is never migrated implicitly: the operator runs
+        ``offermap db upgrade`` (after a backup) when offermap asks for it.
+        """
         try:
-            Base.metadata.create_all(self.engine)
+            if not self.has_schema():
+                self.upgrade()
+                return
+            current, head = self.schema_revision(), migrations.head_revision()
         except OperationalError as error:
             raise StorageError(f"Cannot open database {self.display_url}: {error.orig}") from None
+        if current != head:
+            raise StorageError(
+                f"The database {self.display_url} is at schema {current or 'unversioned'}, "
+                f"this offermap needs {head}: run `offermap db upgrade`"
+            )
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Run the Alembic migrations up to ``revision``."""
+        with self.engine.begin() as connection:
+            migrations.upgrade(connection, revision)
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return migrations.current_revision(connection)
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("candidates")

@@ -413,11 +413,62 @@ def demo(db_path: Path, quiet: bool) -> None:
 
 
 def _open(db_url: str | None) -> Database:
+    """An existing offermap database at the current schema, or a one-line error."""
     database = Database(db_url or default_database_url(), create=False)
     if not database.has_schema():
         raise OfferMapError(f"{database.display_url} has no offermap tables yet; "
                             "run `offermap crawl` (or `offermap demo`) first")
+    database.create_schema()  # refuses a schema that is behind, naming the command
     return database
+
+
+# --- db ------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Create or upgrade the database schema.
+
+    \b
+    Examples:
+      offermap db upgrade
+      offermap db current --db postgresql://offermap@db/offermap
+    """
+
+
+@db.command()
+@database_option
+@friendly_errors
+def upgrade(db_url: str | None) -> None:
+    """Apply every schema migration the database lacks (back it up first).
+
+    \b
+    Example:
+      offermap db upgrade --db offermap.sqlite
+    """
+    database = Database(db_url, create=False)
+    before = database.schema_revision() if database.has_schema() else None
+    database.upgrade()
+    console.print(f"{database.display_url}: schema {before or 'empty'} -> "
+                  f"{database.schema_revision()}")
+
+
+@db.command()
+@database_option
+@friendly_errors
+def current(db_url: str | None) -> None:
+    """Print the database's schema revision and the one this offermap needs.
+
+    \b
+    Example:
+      offermap db current
+    """
+    from db.schema import head_revision
+
+    database = Database(db_url, create=False)
+    revision = database.schema_revision() if database.has_schema() else None
+    console.print(f"{database.display_url}: schema {revision or 'empty'} "
+                  f"(this offermap needs {head_revision()})")
 
 
 __all__ = ["main", "print_candidates", "print_summary"]

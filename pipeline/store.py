@@ -32,7 +32,7 @@ from pipeline.relevance import Relevance
 from pipeline.urls import canonical_url, registered_domain
 
 #: Candidate columns filled from extracted records.
-CANDIDATE_FIELDS: tuple[str, ...] = tuple(name for name in RECORD_FIELDS
+CANDIDATE_FIELDS: tuple[str, ...] = tuple(name for name in (*RECORD_FIELDS, "fees", "signals")
                                           if name in Candidate.__table__.columns)
 #: Title similarity (0–100) from which two records are the same training.
 MERGE_THRESHOLD = 90.0
@@ -290,6 +290,9 @@ def _fill_gaps(candidate: Candidate, values: dict[str, Any]) -> None:
 
 
 def _empty(name: str) -> Any:
+    """What a column holds when the record does not say: [] or {} for JSON, else None."""
+    if name == "signals":
+        return {}
     column = Candidate.__table__.columns[name]
     return [] if column.type.__class__.__name__ == "JSON" else None
 
