@@ -471,6 +471,10 @@ def current(db_url: str | None) -> None:
                   f"(this offermap needs {head_revision()})")
 
 
+# Commands that live in their own modules register themselves on `main` when
+# imported; each module is listed here once.
+from pipeline import cli_modules  # noqa: E402,F401
+
 __all__ = ["main", "print_candidates", "print_summary"]
 
 

@@ -29,7 +29,7 @@ from extractors.types import RECORD_FIELDS
 from pipeline.dedup import Entry, TitleIndex
 from pipeline.processing import ProcessedPage
 from pipeline.relevance import Relevance
-from pipeline.urls import canonical_url, registered_domain
+from pipeline.urls import canonical_url, is_http_url, registered_domain
 
 #: Candidate columns filled from extracted records.
 CANDIDATE_FIELDS: tuple[str, ...] = tuple(name for name in (*RECORD_FIELDS, "fees", "signals")
@@ -182,7 +182,10 @@ class Store:
     def _upsert(self, session: Session, page: Page, processed: ProcessedPage,
                 record: Record, relevance: Relevance) -> str:
         page_url = page.final_url or page.url
-        record_url = record.get("url") or page_url
+        # A record's own URL comes from the page's markup: only a web address counts
+        # (a relative, javascript: or data: "url" falls back to the page itself).
+        own_url = record.get("url")
+        record_url = own_url if isinstance(own_url, str) and is_http_url(own_url) else page_url
         key = _source_key(record, record_url, page_url, processed)
         values = _candidate_values(record, record_url)
         source_values = {

@@ -107,8 +107,8 @@ def test_query_values_and_names_keep_their_case_and_bytes() -> None:
     ],
     ids=[
         "upper-case-default-port", "http-default-port", "other-port", "empty-path",
-        "empty-query", "double-slash-is-not-a-trailing-slash", "www", "www2-is-a-host", "dot-segments", "idn",
-        "ipv6", "trailing-dot", "whitespace",
+        "empty-query", "double-slash-is-not-a-trailing-slash", "www", "www2-is-a-host",
+        "dot-segments", "idn", "ipv6", "trailing-dot", "whitespace",
     ],
 )
 def test_key_details(url: str, entry: str, crawl: str) -> None:
