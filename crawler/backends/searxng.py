@@ -13,6 +13,10 @@ Protocol notes, from SearXNG's own code (see BACKENDS.md in the project notes):
   ``results[].url`` is required of a result.
 * ``unresponsive_engines`` lists ``[engine, message]`` pairs: the answer is
   partial and the query should be asked again later.
+* ``pageno`` is 1-based; ``time_range`` is day, week, month or year (anything else
+  is a 400); a page past the end is an empty ``results`` list.
+* The limiter allows an API client 4 requests per hour (``API_MAX``); with
+  ``limiter: true`` in keywords.yaml the budget is capped to that.
 """
 
 from __future__ import annotations
@@ -24,20 +28,33 @@ from crawler.backends.base import BackendBlocked, BackendPage, GridQuery, Reques
 from pipeline.errors import BackendError, BackendMisconfigured
 
 RESULTS_PER_PAGE = 10  # SearXNG's page size is fixed by its engines; ten is typical
+API_MAX = 4  # searx/botdetection/ip_limit.py: API requests per hour per IP, limiter on
+#: A 429 carries no Retry-After; the limiter's API window is an hour.
+LIMITER_COOLDOWN = 3600.0
 
 
 class SearxngBackend:
     name = "searxng"
+    # Engines behind SearXNG honour quotes and -word; site: only some; filetype: few.
+    operators = frozenset({"quotes", "exclude", "site"})
 
     def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
         self.base_url: str = settings.url.rstrip("/")
         self.language: str = settings.language
         self.categories: list[str] = list(settings.categories)
+        self.engines: list[str] = list(getattr(settings, "engines", []))
+        self.max_pages: int = getattr(settings, "max_pages", 5)
         self.max_requests: int = settings.max_requests
+        if getattr(settings, "limiter", False):
+            self.max_requests = min(self.max_requests, API_MAX)
         self.timeout: float = settings.timeout
         self.delay: float = settings.delay
 
-    def request(self, query: GridQuery, page: int) -> RequestSpec:
+    def secrets(self) -> tuple[str, ...]:
+        return ()
+
+    def request(self, query: GridQuery, page: int,
+                state: dict[str, str] | None = None) -> RequestSpec:
         params = {
             "q": query.text,
             "format": "json",
@@ -45,6 +62,10 @@ class SearxngBackend:
             "language": query.language if self.language == "auto" else self.language,
             "categories": ",".join(self.categories),
         }
+        if self.engines:
+            params["engines"] = ",".join(self.engines)
+        if query.time_range:
+            params["time_range"] = query.time_range
         headers = {
             "Accept": "application/json, text/html;q=0.9, */*;q=0.8",
             "Accept-Language": f"{query.language},en;q=0.8",
@@ -61,7 +82,8 @@ class SearxngBackend:
         if status == 429:
             raise BackendBlocked(
                 f"SearXNG at {self.base_url} is rate-limiting (HTTP 429): turn its limiter off "
-                "(server.limiter: false) or put this host in pass_ip"
+                "(server.limiter: false) or put this host in pass_ip",
+                cooldown=LIMITER_COOLDOWN,
             )
         if status != 200:
             raise BackendError(f"SearXNG at {self.base_url} answered HTTP {status}"
