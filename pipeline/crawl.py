@@ -56,7 +56,7 @@ def run_crawl(config: Config, database: Database, *, spiders: Iterable[str] = SP
 
     Can run once per process: Twisted's reactor cannot be restarted.
     """
-    store = Store(database, kind=kind)
+    store = Store(database, kind=kind, dedup=config.dedup)
     store.start_run()
     settings = crawler_settings(config, overrides)
     process = CrawlerProcess(settings)

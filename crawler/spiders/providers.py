@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,7 +12,15 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from twisted.python.failure import Failure
 
-from crawler.spiders._common import failed_page, fetched_page
+from crawler.safety import ALLOWED_SCHEMES
+from crawler.spiders._common import (
+    DateWindow,
+    QueryVariants,
+    failed_page,
+    fetched_page,
+    strip_session_ids,
+    trap_reason,
+)
 from pipeline.config import Config, ProviderSite, load_config
 
 
@@ -24,6 +33,8 @@ class ProvidersSpider(scrapy.Spider):
         self.sites: dict[str, ProviderSite] = {}
         self.link_extractors: dict[str, LinkExtractor] = {}
         self.pages_scheduled: dict[str, int] = {}
+        self.window: DateWindow | None = None
+        self.query_variants: QueryVariants | None = None
 
     def _config(self) -> Config:
         """The configuration `offermap crawl` passed in, or the one on disk."""
@@ -32,6 +43,10 @@ class ProvidersSpider(scrapy.Spider):
         return self.config
 
     async def start(self) -> AsyncIterator[Request]:
+        today = self.settings.get("OFFERMAP_TODAY")  # tests pin the crawl date
+        self.window = DateWindow.around(date.fromisoformat(today) if today else date.today())
+        self.query_variants = QueryVariants(self.settings.getint("OFFERMAP_MAX_QUERY_VARIANTS",
+                                                                 20))
         for site in self._config().providers.providers:
             if self.only_site and site.name != self.only_site:
                 continue
@@ -72,12 +87,31 @@ class ProvidersSpider(scrapy.Spider):
         ):
             return
         for link in self.link_extractors[site.name].extract_links(response):
+            # LinkExtractor also returns file:// and ftp:// links: only http(s) is followed.
+            if urlsplit(link.url).scheme not in ALLOWED_SCHEMES:
+                continue
             if not is_allowed_host(link.url, site.allowed_domains):
                 continue
-            request = self._request(site, link.url, depth + 1)
+            url = self._untrapped(link.url)
+            if url is None:
+                continue
+            request = self._request(site, url, depth + 1)
             if request is None:
                 break
             yield request
+
+    def _untrapped(self, url: str) -> str | None:
+        """The link without session ids, or None when it leads into a crawl trap."""
+        url = strip_session_ids(url)
+        assert self.window is not None and self.query_variants is not None
+        reason = trap_reason(url, self.window)
+        if reason is None and not self.query_variants.admit(url):
+            reason = "too_many_query_variants"
+        if reason is not None:
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value(f"offermap/trap/{reason}")
+            return None
+        return url
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         meta = failure.request.meta  # type: ignore[attr-defined]

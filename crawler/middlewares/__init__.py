@@ -1,0 +1,1 @@
+"""offermap's downloader middlewares: the SSRF guard, robots.txt and politeness."""
