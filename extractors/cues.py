@@ -18,15 +18,20 @@ __all__ = [
     "compile_cues",
     "count_cue",
     "cue_index",
+    "finditer_near",
+    "search_near",
     "squeeze",
 ]
 
 _CACHE: dict[int, tuple[Taxonomy, CueIndex]] = {}
 
 #: Format cues too ambiguous to count in running text ("the programme of the day",
-#: "world-class", "a module of the software"); they still count in titles.
+#: "world-class", "a module of the software"); they still count in titles.  Dutch
+#: "opleiding" mostly names a degree programme ("de opleiding Theologie") on the
+#: university pages that also announce open days and lectures.
 AMBIGUOUS_FORMAT_CUES = frozenset(
-    "program programme module class formation laboratorio oficina fair festival kurs".split()
+    "program programme module class formation laboratorio oficina fair festival kurs "
+    "opleiding".split()
 )
 _CACHE_SIZE = 16
 
@@ -46,6 +51,71 @@ def compile_cues(cues: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
     if not parts:
         return None
     return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)", re.I)
+
+
+def search_near(pattern: re.Pattern[str], text: str, lowered: str, literals: tuple[str, ...],
+                *, width: int = 120, limit: int = 40, earliest: bool = True
+                ) -> re.Match[str] | None:
+    """The earliest match of ``pattern`` that lies around one of its ``literals``.
+
+    Python's regular expressions have no literal-prefix skip for a large alternation,
+    so scanning a whole page costs a pattern attempt at every character.  Every match
+    of the patterns used here contains one of its literals and is shorter than
+    ``width``, so searching only the windows around the literals' occurrences finds
+    the same matches at a fraction of the cost.  ``lowered`` is ``text.lower()``
+    (same length for the scripts we read; checked, else the whole text is searched).
+    With ``earliest=False`` any match will do, and the first one found is returned.
+    """
+    if len(lowered) != len(text):
+        return pattern.search(text)
+    best: re.Match[str] | None = None
+    for literal in literals:
+        position = lowered.find(literal)
+        seen = 0
+        while position >= 0 and seen < limit:
+            if best is not None and position - width > best.start():
+                break
+            match = pattern.search(text, max(0, position - width), position + width)
+            if match is not None and not earliest:
+                return match
+            if match is not None and (best is None or match.start() < best.start()):
+                best = match
+            position = lowered.find(literal, position + max(1, width))
+            seen += 1
+    return best
+
+
+def finditer_near(pattern: re.Pattern[str], text: str, literals: tuple[str, ...], *,
+                  width: int = 80, limit: int = 200) -> list[re.Match[str]]:
+    """Every match of ``pattern`` in the windows around its ``literals``, in order.
+
+    The counting twin of :func:`search_near`: the same matches as
+    ``pattern.finditer(text)`` when every match contains a literal and is shorter
+    than ``width``, at the cost of substring searches plus a few short scans.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        return list(pattern.finditer(text))
+    spans: list[tuple[int, int]] = []
+    for literal in literals:
+        position = lowered.find(literal)
+        seen = 0
+        while position >= 0 and seen < limit:
+            spans.append((max(0, position - width), position + len(literal) + width))
+            position = lowered.find(literal, position + len(literal))
+            seen += 1
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    found: dict[tuple[int, int], re.Match[str]] = {}
+    for start, end in merged:
+        for match in pattern.finditer(text, start, min(end, len(text))):
+            found.setdefault(match.span(), match)
+    return [found[key] for key in sorted(found)]
 
 
 _SQUEEZE = re.compile(r"[\s\-‐–]+")

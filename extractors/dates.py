@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-__all__ = ["DateSpan", "find_dates", "parse_iso_date", "MONTHS"]
+__all__ = ["DateSpan", "find_dates", "numeric_order", "parse_iso_date", "MONTHS"]
 
 #: Month names and abbreviations to month numbers, all supported languages.
 MONTHS: dict[str, int] = {}
@@ -109,8 +109,30 @@ class DateSpan:
     day: int | None = None
 
 
-def find_dates(text: str, limit: int = 200) -> list[DateSpan]:
+def numeric_order(text: str, lang: str | None = None) -> str:
+    """``"dmy"`` or ``"mdy"``: how this page writes numeric dates.
+
+    Decided per page from its unambiguous dates: "26/02/2026" can only be day first,
+    "02/26/2026" only month first.  Where none decides, a US English page
+    (``lang="en-US"``) is month first and every other page day first, as in Europe.
+    """
+    day_first = month_first = 0
+    for match in _NUMERIC.finditer(text):
+        first, second = int(match["a"]), int(match["b"])
+        if first > 12 >= second:
+            day_first += 1
+        elif second > 12 >= first:
+            month_first += 1
+    if day_first != month_first:
+        return "dmy" if day_first > month_first else "mdy"
+    return "mdy" if (lang or "").lower().replace("_", "-") == "en-us" else "dmy"
+
+
+def find_dates(text: str, limit: int = 200, order: str = "dmy") -> list[DateSpan]:
     """Date spans in ``text`` in order of position, overlapping matches merged.
+
+    ``order`` says how ambiguous numeric dates ("03/04/2025") are read; see
+    :func:`numeric_order`.
 
     The full date patterns are costly (a hundred month names in seven languages), so
     they only run in windows around numbers that have a month name or a numeric date
@@ -120,7 +142,9 @@ def find_dates(text: str, limit: int = 200) -> list[DateSpan]:
     taken: list[tuple[int, int]] = []
     for window_start, window_end in _candidate_windows(text):
         for finder in (_find_iso, _find_numeric_range, _find_dmy, _find_mdy, _find_numeric):
-            for span, start, end in finder(text, window_start, window_end):
+            found_spans = finder(text, window_start, window_end, order) \
+                if finder is _find_numeric else finder(text, window_start, window_end)
+            for span, start, end in found_spans:
                 if any(start < e and end > s for s, e in taken):
                     continue
                 taken.append((start, end))
@@ -201,11 +225,14 @@ def _find_iso(text: str, start: int, end: int):
             yield DateSpan(date, None, match.group(0), match.start()), match.start(), match.end()
 
 
-def _find_numeric(text: str, start: int, end: int):
+def _find_numeric(text: str, start: int, end: int, order: str = "dmy"):
     for match in _NUMERIC.finditer(text, start, end):
         first, second, year = int(match["a"]), int(match["b"]), int(match["y"])
-        # Day first unless that is impossible; US month-first only when forced.
-        day, month = (first, second) if second <= 12 else (second, first)
+        # The page's order unless that is impossible for this date.
+        if order == "mdy":
+            month, day = (first, second) if first <= 12 else (second, first)
+        else:
+            day, month = (first, second) if second <= 12 else (second, first)
         date = _safe_date(year, month, day)
         if date:
             yield DateSpan(date, None, match.group(0), match.start()), match.start(), match.end()
@@ -221,13 +248,35 @@ def _find_numeric_range(text: str, start: int, end: int):
             yield span, match.start(), match.end()
 
 
+# "il 20, 21 e 22 ottobre 2027", "on 3, 4 and 5 May": the days listed before a range.
+_DAY_LIST_BEFORE = re.compile(r"(?<![\d/.:-])((?:(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|\.)?"
+                              r"\s*,\s*)+)$")
+
+
 def _find_dmy(text: str, start: int, end: int):
     for match in _DMY.finditer(text, start, end):
         if not (match["m1"] or match["m2"]):
             continue
         span = _range_from(match, text)
         if span:
-            yield span, match.start(), match.end()
+            yield _with_listed_days(span, text, match.start()), match.start(), match.end()
+
+
+def _with_listed_days(span: DateSpan, text: str, start: int) -> DateSpan:
+    """Start a day range at the first of the days listed before it."""
+    listed = _DAY_LIST_BEFORE.search(text, max(0, start - 40), start)
+    if listed is None or span.start is None:
+        return span
+    first = int(re.match(r"\d+", listed.group(1)).group(0))  # type: ignore[union-attr]
+    try:
+        begin = span.start.replace(day=first)
+    except ValueError:
+        return span
+    if begin >= span.start:
+        return span
+    end = span.end or span.start
+    return DateSpan(begin, end, text[listed.start():start] + span.text, listed.start(),
+                    span.has_year, span.month, first)
 
 
 def _find_mdy(text: str, start: int, end: int):

@@ -20,6 +20,10 @@ __all__ = ["Document", "parse_document", "LABELS", "collapse"]
 
 #: The cap on the main text kept for relevance and language detection.
 MAIN_TEXT_CAP = 20_000
+#: Raw text (with markup white space) read into lines: a margin over MAIN_TEXT_CAP.
+_RAW_TEXT_CAP = 4 * MAIN_TEXT_CAP
+#: Labelled fields ("Date", "Fee") sit in the first few hundred lines of a page.
+_LABELLED_LINES = 600
 
 _DROP_SELECTOR = (
     "script, style, noscript, template, svg, iframe, object, embed, select, button, dialog"
@@ -106,6 +110,7 @@ class Document:
     h1_all: list[str] = field(default_factory=list)
     jsonld_texts: list[str] = field(default_factory=list)
     microdata: list[dict[str, Any]] = field(default_factory=list)
+    rdfa: list[dict[str, Any]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     text: str = ""
     labelled: list[tuple[str, str, str]] = field(default_factory=list)  # kind, label, value
@@ -131,7 +136,9 @@ def parse_document(html: str) -> Document:
     _read_head(tree, doc)
     doc.jsonld_texts = [node.text() or "" for node in tree.css("script")
                         if "ld+json" in (node.attributes.get("type") or "").lower()]
-    doc.microdata = _read_microdata(tree)
+    # Substring gates: most pages carry neither syntax, and the selector walks cost.
+    doc.microdata = _read_microdata(tree) if "itemscope" in html else []
+    doc.rdfa = _read_rdfa(tree) if "typeof" in html else []
     doc.time_datetimes = [collapse(n.attributes.get("datetime"))
                           for n in tree.css("time[datetime]")]
     doc.h1_all = [t for t in (collapse(n.text()) for n in tree.css("h1")) if t]
@@ -194,10 +201,13 @@ def _read_main_text(tree: LexborHTMLParser, doc: Document) -> None:
         # describes the page too.
         block = heading.parent if heading.parent is not None else heading
         raw = "\n".join(block.text(separator="\n").split("\n")[:12]) + "\n" + raw
+    # Only the head of the text is ever read (MAIN_TEXT_CAP, the heuristics' window);
+    # cutting the raw text first keeps 300 KB pages as cheap as 30 KB ones.
+    raw = raw[:_RAW_TEXT_CAP]
     lines = [" ".join(line.split()) for line in _CONTROL.sub(" ", raw).split("\n")]
     doc.lines = _join_broken_lines([line for line in lines if line])
     doc.text = " ".join(doc.lines)[:MAIN_TEXT_CAP]
-    doc.labelled = _labelled_values(doc.lines)
+    doc.labelled = _labelled_values(doc.lines[:_LABELLED_LINES])
 
 
 def _remove(nodes: list[LexborNode], protected: set[int]) -> None:
@@ -386,4 +396,57 @@ def _microdata_value(prop: LexborNode) -> str:
         return collapse(attrs["src"])
     if prop.tag == "meta":
         return collapse(attrs.get("content"))
+    return collapse(prop.text())
+
+
+# RDFa Lite, read cheaply: ``typeof`` items and their ``property`` values, schema.org
+# names only (a vocabulary prefix such as "schema:" is dropped).  Full RDFa (prefix
+# maps, chaining through ``rel``) is not needed for the Course/Event markup sites use.
+
+
+def _read_rdfa(tree: LexborHTMLParser) -> list[dict[str, Any]]:
+    """schema.org RDFa items as JSON-LD-shaped dicts (top-level items only)."""
+    items = []
+    for node in tree.css("[typeof]")[:400]:
+        if "property" in node.attributes and _rdfa_owner(node) is not None:
+            continue
+        items.append(_rdfa_item(node, 0))
+    return items
+
+
+def _rdfa_name(raw: str | None) -> list[str]:
+    return [word.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for word in (raw or "").split() if word]
+
+
+def _rdfa_item(node: LexborNode, depth: int) -> dict[str, Any]:
+    item: dict[str, Any] = {"@type": _rdfa_name(node.attributes.get("typeof"))}
+    if depth > 12:
+        return item
+    for prop in node.css("[property]")[:400]:
+        owner = _rdfa_owner(prop)
+        if owner is None or owner.mem_id != node.mem_id:
+            continue
+        value: Any = _rdfa_item(prop, depth + 1) if "typeof" in prop.attributes \
+            else _rdfa_value(prop)
+        for key in _rdfa_name(prop.attributes.get("property")):
+            item.setdefault(key, value)
+    return item
+
+
+def _rdfa_owner(prop: LexborNode) -> LexborNode | None:
+    parent = prop.parent
+    depth = 0
+    while parent is not None and depth < 400:
+        if "typeof" in parent.attributes:
+            return parent
+        parent = parent.parent
+        depth += 1
+    return None
+
+
+def _rdfa_value(prop: LexborNode) -> str:
+    attrs = prop.attributes
+    for key in ("content", "datetime", "resource", "href", "src"):
+        if attrs.get(key):
+            return collapse(attrs[key])
     return collapse(prop.text())

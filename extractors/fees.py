@@ -23,6 +23,7 @@ __all__ = [
     "FeeTier",
     "fee_cue_positions",
     "has_fee_cue",
+    "headline_tier",
     "money_spans",
     "parse_fee",
 ]
@@ -105,16 +106,28 @@ _FEE_WORDS = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class FeeTier:
-    """One price of a tiered fee, and who it is for when the text says."""
+    """One price of a tiered fee: who it is for, which kind, and until when it holds.
+
+    ``kind`` is ``early_bird``, ``regular``, ``late``, ``reduced``, ``free`` or
+    ``standard`` (the text names no kind); ``valid_until`` is an ISO date.
+    """
 
     amount: float
     currency: str | None = None
     audience: str | None = None
+    kind: str = "standard"
+    period: str | None = None
+    valid_until: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"amount": self.amount, "currency": self.currency, "kind": self.kind,
+                "audience": self.audience, "period": self.period,
+                "valid_until": self.valid_until}
 
 
 @dataclass(frozen=True, slots=True)
 class Fee:
-    """A fee as read from text; ``amount`` is the first positive amount stated."""
+    """A fee as read from text; ``amount`` is the headline (regular) amount stated."""
 
     text: str
     is_free: bool | None
@@ -199,10 +212,10 @@ def parse_fee(text: str, *, standalone: bool = False) -> Fee | None:
     text = " ".join(text.split())
     tiers = _tiers(text, standalone)
     period = _period_after_amount(text)
-    positive = [tier for tier in tiers if tier.amount > 0]
-    if positive:
-        first = positive[0]
-        return Fee(text, False, first.amount, first.currency, period, tiers)
+    headline = headline_tier(tiers)
+    if headline is not None:
+        return Fee(text, False, headline.amount, headline.currency, headline.period or period,
+                   tiers)
     if tiers or _says_free(text, standalone):
         currency = tiers[0].currency if tiers else None
         return Fee(text, True, 0.0, currency, None, tiers)
@@ -211,20 +224,77 @@ def parse_fee(text: str, *, standalone: bool = False) -> Fee | None:
     return None
 
 
+# Clauses split at ";" and at commas that are not decimal commas ("39,90 EUR").
+_CLAUSE_SPLIT = re.compile(r"[;\n]|,(?!\d)|(?<!\d),|\s+/\s+|\s+\bor\b\s+")
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("early_bird", re.compile(
+        r"early[\s-]?bird|early\s+(?:booking|registration)|frühbucher\w*|vroegboek\w*|"
+        r"préventes?|tarif\s+préférentiel|inscripci[oó]n\s+anticipada|anticipad[ao]|"
+        r"iscrizione\s+anticipata|prevendita|antecipad[ao]", re.I)),
+    ("late", re.compile(r"\blate\b|\bspät\w*|\btardi\w*|\bon[\s-]site\b", re.I)),
+    ("reduced", re.compile(
+        r"reduced|concession|discount\w*|ermäßigt|ermässigt|reduziert|réduit|reducid[ao]|"
+        r"ridott[ao]|gereduceerd|korting|reduzid[ao]|students?\b|studierende|étudiants?|"
+        r"estudiantes?|studenti|studenten", re.I)),
+    ("regular", re.compile(
+        r"regular|standard|normal\w*|full\s+(?:price|fee)|regulär\w*|regulier\w*|"
+        r"plein\s+tarif|tarif\s+normal|precio\s+normal|prezzo\s+pieno|normaal", re.I)),
+)
+_UNTIL = re.compile(
+    r"\b(?:until|till|before|by|through|bis|vor|jusqu'au|jusqu’au|avant|hasta|antes\s+del?|"
+    r"entro|fino\s+al|tot|voor|até)\b", re.I)
+
+
 def _tiers(text: str, standalone: bool) -> tuple[FeeTier, ...]:
-    """Each clause's amount (a free clause counts as 0) and its audience."""
-    clauses = [c for c in re.split(r"[;,\n]|\s+/\s+", text) if c.strip()]
+    """Each clause's amount (a free clause counts as 0), its audience, kind and period."""
+    clauses = [c for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    has_money = bool(money_spans(text))
     tiers: list[FeeTier] = []
     for clause in clauses:
         spans = money_spans(clause)
         audience = _AUDIENCE.search(clause)
-        who = audience["a"].strip() if audience else None
+        who = audience["a"].strip() if audience and not _MONEY.search(audience["a"]) else None
+        kind = _kind_of(clause)
+        until = _valid_until(clause) if kind in ("early_bird", "regular", "late") else None
+        period = _period_after_amount(clause)
         if spans:
             for amount, currency, _start, _end in spans:
-                tiers.append(FeeTier(amount, currency, who))
-        elif _says_free(clause, standalone) and (spans or money_spans(text)):
-            tiers.append(FeeTier(0.0, None, who))
+                tiers.append(FeeTier(amount, currency, who, kind, period, until))
+        elif has_money and _says_free(clause, True):
+            tiers.append(FeeTier(0.0, None, who, "free", None, None))
     return tuple(tiers)
+
+
+def _kind_of(clause: str) -> str:
+    for kind, pattern in _KINDS:
+        if pattern.search(clause):
+            return kind
+    return "standard"
+
+
+def _valid_until(clause: str) -> str | None:
+    """The ISO date after "until"/"before" in an early-bird clause."""
+    from extractors.dates import find_dates  # local: dates imports nothing from here
+
+    match = _UNTIL.search(clause)
+    if match is None:
+        return None
+    for span in find_dates(clause[match.end():]):
+        if span.start is not None:
+            return span.start.isoformat()
+    return None
+
+
+def headline_tier(tiers: tuple[FeeTier, ...]) -> FeeTier | None:
+    """The fee a participant normally pays: the regular price over an early-bird one."""
+    positive = [tier for tier in tiers if tier.amount > 0]
+    if not positive:
+        return None
+    for kind in ("regular", "standard"):
+        found = next((tier for tier in positive if tier.kind == kind), None)
+        if found is not None:
+            return found
+    return next((tier for tier in positive if tier.kind != "reduced"), positive[0])
 
 
 def _says_free(text: str, standalone: bool) -> bool:

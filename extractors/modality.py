@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from extractors.cues import search_near
+
 __all__ = [
     "modality_from_attendance_mode",
     "modality_from_course_mode",
@@ -36,9 +38,17 @@ _NOT_ATTENDANCE = re.compile(
     r"s'inscrire|inscribirse|iscriversi|inscrever-se|available|published|read)[\s-]+online",
     re.I,
 )
+# "Hybrid cloud", "hybrid vehicles", "blended learning materials": the word is about a
+# technology or a product, not about how an event is attended.
+_NOT_ATTENDANCE_HYBRID = (
+    r"(?![\s-]+(?:cloud|clouds|car|cars|vehicles?|engines?|work|working|models?|systems?|"
+    r"architecture|architektur|apps?|rice|seeds?|energy|power|fahrzeug\w*|antrieb\w*|"
+    r"infrastructure|infrastruktur)\b)"
+)
 _HYBRID_WORDS = re.compile(
     r"(?<!\w)(?:hybrid|hybride|híbrido|ibrido|blended|in person and online|online and in person|"
-    r"online or in person|in person or online|on-site and online|live and online)(?!\w)",
+    r"online or in person|in person or online|on-site and online|live and online)(?!\w)"
+    + _NOT_ATTENDANCE_HYBRID,
     re.I,
 )
 _PRESENCE_WORDS = re.compile(
@@ -46,6 +56,9 @@ _PRESENCE_WORDS = re.compile(
     r"lokaal|building|gebouw|gebäude|aula|auditorium|hörsaal|salle|presencial|presencialmente|"
     r"in presenza|präsenz|vor ort|présentiel|op locatie|ter plaatse)(?!\w)"
     r"|\b(?:takes?|taking|will\s+take)\s+place\s+(?:at|in)\s+(?:the\s+)?[A-Z]"
+    # "will take place from 2 to 4 October at the University of Twente"
+    r"|\b(?:takes?|taking|will\s+take)\s+place\b[^.;]{0,60}?\sat\s+the\s+"
+    r"(?:University|Universit\w+|Hochschule|Town\s+Hall|City\s+Hall|Campus)\b"
     r"|\bvindt\s+plaats\s+(?:in|op|bij)\s+[A-Z]|\bim\s+[A-ZÄÖÜ]\w+\s+(?:Rathaus|Saal|Haus)\b"
     r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straat|strasse|straße|weg|laan|plein|gracht|singel|markt|platz|"
     r"street|road|avenue|lane)\s+\d{1,4}\b",
@@ -196,11 +209,11 @@ def modality_from_text(text: str, *, location_value: str | None = None) -> tuple
 
 def _search_if(pattern: re.Pattern[str], text: str, lowered: str,
                literals: tuple[str, ...]) -> re.Match[str] | None:
-    """Run ``pattern`` only when one of its literal parts occurs: substring tests are
-    much cheaper than a regular expression scan of a long page."""
+    """Run ``pattern`` only around its literal parts: substring tests are much cheaper
+    than a regular expression scan of a long page."""
     if not any(literal in lowered for literal in literals):
         return None
-    return pattern.search(text)
+    return search_near(pattern, text, text.lower(), literals)
 
 
 def _location_value_modality(value: str) -> str | None:

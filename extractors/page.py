@@ -26,6 +26,7 @@ from extractors.records import (
     finish_record,
     record_from_node,
     set_edition_status,
+    set_signals,
 )
 from extractors.taxonomy import Taxonomy
 from extractors.titles import (
@@ -42,6 +43,9 @@ __all__ = ["extract_page"]
 #: Bodies beyond this size are cut before parsing; no course page is near it, and it
 #: bounds the time and memory one hostile response can cost.
 MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Characters of main text that language detection reads: a few hundred function
+#: words decide as well as a few thousand, at a fraction of the cost.
+_LANGUAGE_SAMPLE = 3000
 #: Listing pages with more structured items than this keep only the first ones.
 MAX_RECORDS = 200
 
@@ -102,8 +106,8 @@ def _extract(url: str, headers: Headers, body: bytes, taxonomy: Taxonomy,
     ctx = PageContext(url=url, doc=doc, cues=cue_index(taxonomy), fetched_at=fetched_at,
                       warnings=warnings)
     ctx.by_id = _ids(nodes)
-    page.structured_types = _all_types(nodes, doc.microdata)
-    candidates = _record_nodes(nodes, doc.microdata)
+    page.structured_types = _all_types(nodes, doc.microdata + doc.rdfa)
+    candidates = _record_nodes(nodes, doc.microdata, doc.rdfa)
     ctx.is_listing = len({_name_key(n) for n, _p, _e in candidates}) >= 2
     _read_site(ctx, nodes)
     ctx.heuristic_title = _heuristic_title(ctx, page.structured_types)
@@ -114,6 +118,7 @@ def _extract(url: str, headers: Headers, body: bytes, taxonomy: Taxonomy,
         if ctx.language is not None:
             record.set("language", ctx.language.value, ctx.language.evidence)
         set_edition_status(record, fetched_at)
+        set_signals(record, ctx)
     page.title = ctx.heuristic_title.value if ctx.heuristic_title else None
     page.language = ctx.language
     page.text = doc.text
@@ -143,13 +148,15 @@ def _has_listing_title(title: str | None) -> bool:
         and not re.search(r"\d", title)
 
 
+_BINARY_CHARS = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _looks_binary(text: str) -> bool:
     """Mostly control or replacement characters in the first KB: not a web page."""
     head = text[:1024]
     if not head:
         return False
-    bad = sum(1 for ch in head if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\r\n\f"))
-    return bad > len(head) * 0.3
+    return len(_BINARY_CHARS.findall(head)) > len(head) * 0.3
 
 
 def _ids(nodes: list[Any]) -> dict[str, dict[str, Any]]:
@@ -175,7 +182,8 @@ def _all_types(nodes: list[Any], microdata: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def _record_nodes(nodes: list[Any], microdata: list[dict[str, Any]]
+def _record_nodes(nodes: list[Any], microdata: list[dict[str, Any]],
+                  rdfa: list[dict[str, Any]] | None = None
                   ) -> list[tuple[dict[str, Any], str, str]]:
     """Course/Event nodes that each describe one offer: top-level, list items, main entities.
 
@@ -190,10 +198,12 @@ def _record_nodes(nodes: list[Any], microdata: list[dict[str, Any]]
             if set(node_types(item)) & RECORD_TYPES and str(item.get("@id")) not in nested_ids:
                 found.append((item, path, "jsonld"))
     names = {_name_key(item) for item, _p, _e in found}
-    for index, item in enumerate(microdata):
-        for entry, path in _entry_points(item, f"microdata[{index}]"):
-            if set(node_types(entry)) & RECORD_TYPES and _name_key(entry) not in names:
-                found.append((entry, path, "microdata"))
+    for syntax, items in (("microdata", microdata), ("rdfa", rdfa or [])):
+        for index, item in enumerate(items):
+            for entry, path in _entry_points(item, f"{syntax}[{index}]"):
+                if set(node_types(entry)) & RECORD_TYPES and _name_key(entry) not in names:
+                    found.append((entry, path, syntax))
+                    names.add(_name_key(entry))
     return found[:MAX_RECORDS]
 
 
@@ -310,7 +320,8 @@ def _page_language(doc: Document) -> Value | None:
     """
     declared = normalise_lang_tag(doc.html_lang) or normalise_lang_tag(
         doc.meta.get("content-language")) or normalise_lang_tag(doc.meta.get("og:locale"))
-    sample = " ".join([doc.h1 or "", doc.meta.get("description", ""), doc.text[:6000]])
+    sample = " ".join([doc.h1 or "", doc.meta.get("description", ""),
+                       doc.text[:_LANGUAGE_SAMPLE]])
     guess = detect_language(sample)
     confident = guess.language is not None and guess.hits >= MIN_HITS * 2 and guess.share >= 0.6
     if declared and (not confident or guess.language == declared):

@@ -15,12 +15,13 @@ import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from extractors.cues import CueIndex, squeeze
-from extractors.dates import DateSpan, find_dates, parse_iso_date
+from extractors.dates import DateSpan, find_dates, numeric_order, parse_iso_date
+from extractors.durations import Duration, duration_from_text, parse_iso_duration
 from extractors.document import Document, collapse
-from extractors.fees import Fee, fee_cue_positions, parse_fee
+from extractors.fees import Fee, FeeTier, fee_cue_positions, headline_tier, parse_fee
 from extractors.jsonld import node_types, resolve
 from extractors.modality import (
     modality_from_attendance_mode,
@@ -29,6 +30,9 @@ from extractors.modality import (
     modality_from_text,
 )
 from extractors.providers import org_name, organiser_from_text, provider_category
+from extractors.relative import relative_dates
+from extractors.signals import eu_project, read_signals
+from extractors.titles import domain_label
 from extractors.types import Evidence, Record, Value
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "finish_record",
     "record_from_node",
     "set_edition_status",
+    "set_signals",
 ]
 
 #: schema.org types that describe one training or event.
@@ -78,23 +83,6 @@ _NOT_A_TRAINING = re.compile(
 #: sit near the top; the tail of long pages is programmes, bios and footers.
 _TEXT_WINDOW = 6000
 _OF_COURSE = re.compile(r"\b(?:of course|natürlich|bien sûr|por supuesto)\b", re.I)
-_DURATION = re.compile(
-    r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(?:-\s*\d+\s*)?(hours?|hrs?|h|uur|stunden|std\.?|heures|"
-    r"horas|ore|days?|dagen|tage|jours|días|giorni|dias|weeks?|weken|wochen|semaines|"
-    r"semanas|settimane|ects|ec)(?!\w)",
-    re.I,
-)
-_ISO_DURATION = re.compile(
-    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
-    re.I,
-)
-_EU_PROJECT = re.compile(
-    r"\b(?:Horizon\s+2020|H2020|Horizon\s+Europe|Erasmus\+|Interreg(?:\s+[A-Z][\w-]*)?|"
-    r"LIFE\s+programme|Creative\s+Europe|Digital\s+Europe|CERV|URBACT|"
-    r"(?:co-)?funded\s+by\s+the\s+European\s+Union|grant\s+agreement\s+(?:No\.?|n°)\s*\d+)",
-    re.I,
-)
 _INCLUSIVITY = re.compile(
     r"\b(?:inclusiv\w*|inclusion|diversity|divers\w*\s+(?:groups|audiences)|gender|"
     r"accessib\w+|underrepresented|under-represented|marginali[sz]ed|vulnerable\s+groups|"
@@ -105,7 +93,9 @@ _INCLUSIVITY = re.compile(
 
 # Literal parts of the two patterns above: the scan is skipped where none occurs.
 _EU_LITERALS = ("horizon", "h2020", "erasmus", "interreg", "life programme", "creative europe",
-                "digital europe", "cerv", "urbact", "european union", "grant agreement")
+                "digital europe", "cerv", "urbact", "european", "europä", "unión europea",
+                "unione europea", "union européenne", "europese unie", "união europeia",
+                "grant agreement", "marie sk")
 _INCLUSIVITY_LITERALS = ("inclusi", "inklusi", "divers", "gender", "accessib", "represented",
                          "marginali", "vulnerable", "vielfalt")
 
@@ -148,6 +138,7 @@ def record_from_node(ctx: PageContext, node: dict[str, Any], path: str, extracto
     description = _text(node.get("description") or node.get("abstract"))
     record.set("description", description[:2000] if description else None, ev("description"))
     record.set("url", _node_url(ctx, node), ev("url"))
+    record.identifiers = _node_identifiers(ctx, node)
     _set_dates(record, ctx, node, path, extractor, instance, instance_path)
     _set_structured_modality(record, node, path, extractor, instance, instance_path)
     _set_structured_provider(record, ctx, node, path, extractor, instance, instance_path)
@@ -193,6 +184,30 @@ def _node_url(ctx: PageContext, node: dict[str, Any]) -> str | None:
         return None
     absolute = absolute.split("#", 1)[0] if "#" in absolute and raw.startswith("#") else absolute
     return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+def _node_identifiers(ctx: PageContext, node: dict[str, Any]) -> list[str]:
+    """The node's ``@id`` and ``sameAs`` that are whole web pages of their own.
+
+    A fragment (``page#course-2``) names one item of a page that may list several, and
+    a site's home page names no training: neither identifies one.
+    """
+    raw: list[Any] = [node.get("@id")]
+    same_as = node.get("sameAs")
+    raw.extend(same_as if isinstance(same_as, list) else [same_as])
+    found: list[str] = []
+    for value in raw:
+        if not isinstance(value, str) or not value.strip() or "#" in value:
+            continue
+        try:
+            absolute = urljoin(ctx.url, value.strip())
+            parts = urlsplit(absolute)
+        except ValueError:
+            continue
+        if parts.scheme in ("http", "https") and parts.hostname and \
+                parts.path.strip("/") and absolute not in found:
+            found.append(absolute)
+    return found
 
 
 def _first_instance(ctx: PageContext, node: dict[str, Any], path: str) -> tuple[dict | None, str]:
@@ -268,12 +283,38 @@ def _set_structured_fee(record: Record, node: dict[str, Any], path: str, extract
             return
         offers = source.get("offers")
         items = offers if isinstance(offers, list) else [offers]
-        for index, offer in enumerate(items):
-            fee = _offer_fee(offer)
-            if fee is not None:
-                suffix = f".offers[{index}]" if isinstance(offers, list) else ".offers"
-                _apply_fee(record, fee, Evidence(extractor, f"{base}{suffix}", 0.9))
-                return
+        tiers = [tier for tier in (_offer_tier(offer) for offer in items[:20]) if tier]
+        if not tiers:
+            continue
+        headline = headline_tier(tuple(tiers))
+        first = headline or tiers[0]
+        index = tiers.index(first)
+        suffix = f".offers[{index}]" if isinstance(offers, list) else ".offers"
+        text = "; ".join(f"{t.currency or ''} {t.amount:g}".strip() for t in tiers)
+        fee = Fee(text, headline is None, first.amount, first.currency, first.period,
+                  tuple(tiers))
+        _apply_fee(record, fee, Evidence(extractor, f"{base}{suffix}", 0.9))
+        return
+
+
+def _offer_tier(offer: Any) -> FeeTier | None:
+    """One schema.org Offer as a fee tier: price, currency, category and deadline."""
+    fee = _offer_fee(offer)
+    if fee is None or fee.amount is None or not isinstance(offer, dict):
+        return None
+    label = " ".join(str(offer.get(key) or "") for key in ("name", "category", "description"))
+    parsed = parse_fee(label) if label.strip() else None
+    kind = "free" if fee.amount == 0 else "standard"
+    if parsed is not None and parsed.tiers:
+        kind = parsed.tiers[0].kind if parsed.tiers[0].kind != "standard" else kind
+    else:
+        from extractors.fees import _kind_of  # the same kind words as in prose
+        kind = _kind_of(label) if label.strip() and _kind_of(label) != "standard" else kind
+    until = parse_iso_date(offer.get("validThrough"))
+    audience = offer.get("eligibleCustomerType") or offer.get("audience")
+    who = org_name(audience) if audience else None
+    return FeeTier(fee.amount, fee.currency, who, kind, None,
+                   until.isoformat() if until else None)
 
 
 def _offer_fee(offer: Any) -> Fee | None:
@@ -300,6 +341,10 @@ def _apply_fee(record: Record, fee: Fee, evidence: Evidence) -> None:
         record.set("fee_amount", fee.amount, evidence)
     if fee.currency:
         record.set("fee_currency", fee.currency, evidence)
+    tiers = fee.tiers or ((FeeTier(fee.amount, fee.currency, None,
+                                   "free" if fee.is_free else "standard", fee.period),)
+                          if fee.amount is not None else ())
+    record.set("fees", [tier.as_dict() for tier in tiers], evidence)
 
 
 def _set_structured_people(record: Record, node: dict[str, Any], path: str, extractor: str,
@@ -338,24 +383,28 @@ def _set_structured_duration(record: Record, node: dict[str, Any], path: str, ex
     for source, base in ((node, path), (instance, instance_path)):
         if not source:
             continue
-        raw = source.get("duration") or source.get("timeRequired")
-        if isinstance(raw, str) and raw.strip():
-            evidence = Evidence(extractor, f"{base}.duration", 0.8)
-            record.set("duration_text", raw.strip(), evidence)
-            hours = iso_duration_hours(raw.strip())
-            if hours is not None:
-                record.set("duration_hours", hours, evidence)
-            return
+        for prop in ("duration", "timeRequired"):
+            raw = source.get(prop)
+            if isinstance(raw, str) and raw.strip():
+                evidence = Evidence(extractor, f"{base}.{prop}", 0.8)
+                record.set("duration_text", raw.strip(), evidence)
+                apply_duration(record, parse_iso_duration(raw) or duration_from_text(raw),
+                               evidence)
+                return
 
 
-def iso_duration_hours(value: str) -> float | None:
-    """Hours in an ISO 8601 duration; weeks and days are kept together ("P1W2D")."""
-    match = _ISO_DURATION.match(value)
-    if not match or not any(match.groupdict().values()):
-        return None
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    days = parts["w"] * 7 + parts["d"]
-    return round(days * 24 + parts["h"] + parts["m"] / 60 + parts["s"] / 3600, 2)
+def apply_duration(record: Record, duration: Duration | None, evidence: Evidence) -> None:
+    """Hours where stated; days and months as they are (a month is not 30 days)."""
+    if duration is None:
+        return
+    if duration.hours is not None:
+        record.set("duration_hours", duration.hours, evidence)
+    if duration.days is not None:
+        record.set("duration_days", duration.days, evidence)
+    if duration.months is not None:
+        record.set("duration_months", duration.months, evidence)
+    if duration.hours_per_week is not None:
+        record.set("hours_per_week", duration.hours_per_week, evidence)
 
 
 def _set_event_status(record: Record, node: dict[str, Any], path: str, extractor: str) -> None:
@@ -463,9 +512,14 @@ def fill_from_page(record: Record, ctx: PageContext, *, structured: bool) -> Non
     if ctx.heuristic_title is not None:
         record.set("title", ctx.heuristic_title.value, ctx.heuristic_title.evidence)
     _set_description(record, doc)
-    record.set("url", doc.canonical and urljoin(ctx.url, doc.canonical) or ctx.url,
-               Evidence("html:canonical" if doc.canonical else "page", "page url", 0.6))
-    _set_text_dates(record, doc)
+    if doc.canonical:
+        record.set("url", urljoin(ctx.url, doc.canonical), Evidence("html:canonical",
+                                                                    doc.canonical, 0.7))
+    og_url = doc.meta.get("og:url")
+    if og_url and og_url.startswith(("http://", "https://")):
+        record.set("url", og_url, Evidence("opengraph", "og:url", 0.65))
+    record.set("url", ctx.url, Evidence("page", "page url", 0.6))
+    _set_text_dates(record, doc, ctx.fetched_at)
     _set_text_fee(record, doc)
     _set_text_modality(record, doc)
     _set_page_provider(record, ctx)
@@ -523,41 +577,83 @@ def _main_window(doc: Document) -> str:
     return cached
 
 
-def _set_text_dates(record: Record, doc: Document) -> None:
-    """Start/end from a labelled date field, else the first event-like date in text."""
+def _set_text_dates(record: Record, doc: Document, fetched_at: dt.datetime | None) -> None:
+    """Start/end from a labelled date field, else the first event-like date in text,
+    else a relative date ("next Friday") resolved against the fetch date."""
     for kind, label, value in doc.labelled:
         if kind != "date":
             continue
-        span = _first_dated(find_dates(value), doc)
+        span = _first_dated(find_dates(value, order=_order(doc)), doc, fetched_at)
         if span is not None:
-            _apply_span(record, span, Evidence("html:labelled", f"{label}: {value[:80]}", 0.8))
+            _apply_span(record, span, Evidence(_date_extractor("html:labelled", span),
+                                               f"{label}: {value[:80]}", 0.8))
             return
     text = _main_window(doc)
-    for span in find_dates(text):
+    for span in find_dates(text, order=_order(doc)):
         if _NOT_EVENT_DATE.search(text[max(0, span.position - 60):span.position]):
             continue
-        resolved = _first_dated([span], doc)
+        resolved = _first_dated([span], doc, fetched_at)
         if resolved is not None:
-            _apply_span(record, resolved, Evidence("text:dates", resolved.text[:80], 0.6))
+            _apply_span(record, resolved, Evidence(_date_extractor("text:dates", resolved),
+                                                   resolved.text[:80], 0.6))
             return
+    for found in relative_dates(text, fetched_at):
+        if _NOT_EVENT_DATE.search(text[max(0, found.position - 60):found.position]):
+            continue
+        # date_source "relative": reviewers see that the date was inferred.
+        record.set("start_date", found.date, Evidence(
+            "text:relative_date", f"{found.text} (relative to {fetched_at:%Y-%m-%d})", 0.4))
+        return
 
 
-def _first_dated(spans: list[DateSpan], doc: Document) -> DateSpan | None:
+def _order(doc: Document) -> str:
+    """The page's numeric date order ("dmy"/"mdy"), decided once per page."""
+    cached = doc.cache.get("date_order")
+    if cached is None:
+        cached = numeric_order(_main_window(doc), doc.html_lang)
+        doc.cache["date_order"] = cached
+    return cached
+
+
+def _date_extractor(base: str, span: DateSpan) -> str:
+    """Mark a date whose year came from the fetch date rather than the page."""
+    return base if span.has_year else f"{base}+fetched_year"
+
+
+def _first_dated(spans: list[DateSpan], doc: Document,
+                 fetched_at: dt.datetime | None = None) -> DateSpan | None:
     """The first span with a year; a year-less one borrows a year the page states.
 
     The year comes from a full date elsewhere on the page with the same day and
-    month, else from the year the page names most - never from today's date.
+    month, else - when the fetch date is known - from the fetch date: the year that
+    puts the date between two months before and ten months after the fetch.  It never
+    comes from today's date.
     """
     for span in spans:
         if span.start is not None:
             return span
         year = _page_year_for(span, doc)
+        inferred = year is None
+        if inferred and fetched_at is not None:
+            year = _year_near(fetched_at.date(), span.month or 0, span.day or 0)
         if year is not None:
             try:
                 start = dt.date(year, span.month or 0, span.day or 0)
             except ValueError:
                 continue
-            return DateSpan(start, None, span.text, span.position, False, span.month, span.day)
+            return DateSpan(start, None, span.text, span.position, not inferred, span.month,
+                            span.day)
+    return None
+
+
+def _year_near(anchor: dt.date, month: int, day: int) -> int | None:
+    for year in (anchor.year, anchor.year + 1, anchor.year - 1):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if -62 <= (candidate - anchor).days <= 305:
+            return year
     return None
 
 
@@ -572,7 +668,8 @@ def _full_dates(doc: Document) -> list[DateSpan]:
     """Dated spans of the main text, computed once per page."""
     cached = doc.cache.get("full_dates")
     if cached is None:
-        cached = [s for s in find_dates(_main_window(doc)) if s.start is not None]
+        cached = [s for s in find_dates(_main_window(doc), order=_order(doc))
+                  if s.start is not None]
         doc.cache["full_dates"] = cached
     return cached
 
@@ -616,10 +713,6 @@ def _sentence_at(text: str, position: int) -> str:
     return text[start + 1 if start >= 0 else 0:end + 1].strip()
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9€])", text) if s.strip()]
-
-
 def _set_text_modality(record: Record, doc: Document) -> None:
     if record.get("modality"):
         return
@@ -644,6 +737,9 @@ def _set_page_provider(record: Record, ctx: PageContext, *, site_only: bool = Fa
         named = organiser_from_text(_main_window(doc))
         if named is not None:
             record.set("provider", named[0], Evidence("text:organiser", named[1], 0.55))
+    unit = _domain_unit(ctx)
+    if unit is not None:
+        record.set("provider", unit, Evidence("html:domain_unit", f"{unit} in the title", 0.55))
     if ctx.site_unit:
         record.set("provider", ctx.site_unit,
                    Evidence("html:breadcrumb", f"{ctx.site_unit} ({ctx.site_name})", 0.5))
@@ -659,6 +755,21 @@ def _set_page_provider(record: Record, ctx: PageContext, *, site_only: bool = Fa
                        Evidence("taxonomy:provider", category[1], 0.6))
 
 
+def _domain_unit(ctx: PageContext) -> str | None:
+    """A unit of the site's organisation named in the title: "4TU.AMI" on 4tu.nl.
+
+    Federations and networks prefix their institutes with their own short name; the
+    institute named in the title organises the event, where ``og:site_name`` often
+    holds only a fragment of the federation's name ("Federation").
+    """
+    label = domain_label(ctx.url)
+    if len(label) < 2:
+        return None
+    heading = ctx.doc.h1 or ctx.doc.title_tag or ""
+    match = re.search(rf"(?<![\w.]){re.escape(label)}[.-][A-Za-z][\w-]*", heading, re.I)
+    return match.group(0) if match else None
+
+
 def _set_labelled_lists(record: Record, ctx: PageContext) -> None:
     for kind, label, value in ctx.doc.labelled:
         if kind == "trainers" and len(value) < 300:
@@ -670,22 +781,27 @@ def _set_labelled_lists(record: Record, ctx: PageContext) -> None:
             record.set("duration_text", value, Evidence("html:labelled", f"{label}: {value}", 0.6))
 
 
+# "6 weeks, 3 hours/week", "Duur: 4 uur": stated workload in the first lines of text.
+_DURATION_HINT = re.compile(
+    r"\d+(?:[.,]\d+)?\s*(?:hours?|hrs?|uur|stunden|heures|horas|ore)\s*(?:/|per|a|pro|par|por)"
+    r"\s*(?:week|woche|semaine|semana|settimana)", re.I)
+
+
 def _set_duration_text(record: Record, doc: Document) -> None:
+    """Normalise a labelled duration, else a weekly workload stated in the text."""
     text = record.get("duration_text")
     if text is None:
-        return
-    match = _DURATION.search(text)
-    if match is None or record.get("duration_hours") is not None:
-        return
-    number = float(match.group(1).replace(",", "."))
-    unit = match.group(2).lower()
-    if unit.startswith(("h", "u", "s", "o")):
-        hours = number
-    elif unit.startswith(("d", "t", "j", "g")):
-        hours = number * 8  # a course day; the text only says days
+        window = _main_window(doc)
+        hint = _DURATION_HINT.search(window) if "week" in window.lower() or "woche" in \
+            window.lower() or "sema" in window.lower() or "settimana" in window.lower() else None
+        if hint is None:
+            return
+        text = window[max(0, hint.start() - 40):hint.end() + 40].strip()
+        evidence = Evidence("text:duration", text[:120], 0.45)
+        record.set("duration_text", text, evidence)
     else:
-        return
-    record.set("duration_hours", hours, Evidence("text:duration", text[:80], 0.4))
+        evidence = Evidence("text:duration", str(text)[:120], 0.5)
+    apply_duration(record, duration_from_text(str(text)), evidence)
 
 
 def _set_tags(record: Record, ctx: PageContext) -> None:
@@ -704,20 +820,25 @@ def _set_tags(record: Record, ctx: PageContext) -> None:
 def _set_eu_and_inclusivity(record: Record, doc: Document) -> None:
     text = doc.text[:_TEXT_WINDOW]
     lowered = text.lower()
-    project = _EU_PROJECT.search(text) if any(w in lowered for w in _EU_LITERALS) else None
+    project = eu_project(doc.text) if any(w in lowered for w in _EU_LITERALS) else None
     if project:
-        record.set("eu_project", project.group(0), Evidence("text:eu_project",
-                                                            _around(text, project), 0.5))
+        record.set("eu_project", project[0], Evidence("text:eu_project", project[1], 0.5))
     inclusive = _INCLUSIVITY.search(text) if any(w in lowered for w in _INCLUSIVITY_LITERALS) \
         else None
     if inclusive:
-        sentence = _around(text, inclusive)
+        sentence = _sentence_at(text, inclusive.start())[:400]
         record.set("inclusivity", True, Evidence("text:inclusivity", sentence, 0.4))
         record.set("inclusivity_evidence", sentence, Evidence("text:inclusivity", sentence, 0.4))
 
 
-def _around(text: str, match: re.Match[str], width: int = 100) -> str:
-    return text[max(0, match.start() - width):match.end() + width].strip()
+def set_signals(record: Record, ctx: PageContext) -> None:
+    """The study's closing questions, from the record's fields and the page's text."""
+    parts = [str(record.get(name) or "") for name in ("title", "description", "audience")]
+    if not ctx.is_listing:
+        parts.append(_main_window(ctx.doc))
+    signals, why = read_signals(" \n ".join(parts), record.plain(), ctx.cues)
+    source = "; ".join(f"{name}: {words[:60]}" for name, words in why.items()) or "no cue"
+    record.set("signals", signals, Evidence("text:signals", source, 0.5))
 
 
 def set_edition_status(record: Record, fetched_at: dt.datetime | None) -> None:

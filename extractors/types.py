@@ -80,6 +80,9 @@ class Record:
     """
 
     fields: dict[str, Value] = field(default_factory=dict)
+    #: Other web addresses that name this same training (schema.org ``@id`` and
+    #: ``sameAs``): exact keys for deduplication, not descriptors.
+    identifiers: list[str] = field(default_factory=list)
 
     def get(self, name: str, default: Any = None) -> Any:
         """The bare value of ``name``, or ``default`` when it was not found."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from crawler.items import FetchedPage
 from extractors import PageExtraction, Record, Taxonomy, extract_page
+from extractors.pdf import extract_pdf, looks_like_pdf
 from pipeline.relevance import Relevance, assess
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -42,13 +43,16 @@ def process_page(page: FetchedPage, taxonomy: Taxonomy) -> ProcessedPage:
         return ProcessedPage(page, outcome, error=page.error)
     if page.status is None or page.status >= 400:
         return ProcessedPage(page, "http_error", error=f"HTTP {page.status}")
-    if not is_html(page):
+    # PDF brochures and programmes are read too; their evidence is marked "pdf:".
+    is_pdf = is_pdf_page(page)
+    if not is_pdf and not is_html(page):
         content_type = page.headers.get("content-type", "unknown")
         return ProcessedPage(page, "not_html", error=f"content type {content_type}")
 
     try:
-        extraction = extract_page(page.final_url or page.url, page.headers, page.body,
-                                  taxonomy=taxonomy, fetched_at=page.fetched_at)
+        reader = extract_pdf if is_pdf else extract_page
+        extraction = reader(page.final_url or page.url, page.headers, page.body,
+                            taxonomy=taxonomy, fetched_at=page.fetched_at)
         judged = [(record, assess(extraction, record, taxonomy,
                                   require_theme=page.theme_filter))
                   for record in extraction.records]
@@ -62,6 +66,15 @@ def process_page(page: FetchedPage, taxonomy: Taxonomy) -> ProcessedPage:
     else:
         outcome = "not_offer"
     return ProcessedPage(page, outcome, extraction, judged)
+
+
+def is_pdf_page(page: FetchedPage) -> bool:
+    """A PDF by Content-Type, or by its magic bytes when the type is missing or generic."""
+    content_type = page.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in ("application/pdf", "application/octet-stream",
+                                             "binary/octet-stream"):
+        return False
+    return looks_like_pdf(content_type, page.body or b"")
 
 
 def is_html(page: FetchedPage) -> bool:

@@ -12,10 +12,11 @@ no single reason decides a page alone except the explicit "not a training" ones.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-from extractors.cues import cue_index
+from extractors.cues import cue_index, finditer_near
 from extractors.records import OFFER_FORMATS
 from extractors.taxonomy import Taxonomy
 from extractors.types import PageExtraction, Record
@@ -62,6 +63,18 @@ _LEARNING = re.compile(
     re.I,
 )
 
+# Literal parts of the two patterns above (every match contains one), so that they
+# are only run around these words rather than over the whole page text.
+_REGISTRATION_LITERALS = ("regist", "sign", "enrol", "apply", "ticket", "inschrijv", "aanmeld",
+                          "anmeld", "inscri", "iscri", "inscreva")
+_LEARNING_LITERALS = (
+    "learning", "you will", "you'll", "participants will", "after th", "prerequisite",
+    "target group", "for whom", "who should", "hands-on", "leerdoel", "je leert", "sie lernen",
+    "lernziel", "vous apprendrez", "objectifs", "aprender", "objetivos", "imparerai",
+    "obiettivi", "você vai", "trainer", "instructor", "docent", "certifica", "zertifikat",
+    "attestation", "ects",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Relevance:
@@ -104,7 +117,7 @@ def _markup_evidence(page: PageExtraction, record: Record, reasons: list[str]) -
             reasons.append(f"veto: {reason}")
             return -1.0
     title_source = _evidence_of(record, "title")
-    from_markup = title_source in ("jsonld", "microdata")
+    from_markup = title_source in ("jsonld", "microdata", "rdfa")
     if from_markup and types & _COURSE_TYPES:
         reasons.append("jsonld:Course")
         score += 0.35
@@ -140,7 +153,7 @@ def _format_evidence(record: Record, reasons: list[str]) -> float:
         reasons.append("no format cue")
         return 0.0
     strength = {"taxonomy:title": 0.35, "text:announced": 0.35, "html:labelled": 0.25,
-                "jsonld": 0.25, "microdata": 0.25, "taxonomy:site": 0.2,
+                "jsonld": 0.25, "microdata": 0.25, "rdfa": 0.25, "taxonomy:site": 0.2,
                 "taxonomy:text": 0.15}.get(source, 0.1)
     if fmt in OFFER_FORMATS:
         where = "in title" if source == "taxonomy:title" else f"from {source}"
@@ -156,7 +169,13 @@ def _practical_evidence(page: PageExtraction, record: Record, reasons: list[str]
     if record.get("start_date") is not None:
         source = _evidence_of(record, "start_date")
         reasons.append("date found")
-        score += 0.2 if source != "text:dates" else 0.1
+        # A date read in running text is weaker than a labelled or structured one, and
+        # one inferred from the fetch date ("next Friday", a year-less "16 June") is
+        # weaker still: it says little about whether the page offers anything.
+        if source == "text:relative_date" or source.endswith("+fetched_year"):
+            score += 0.05
+        else:
+            score += 0.2 if source != "text:dates" else 0.1
     else:
         reasons.append("no date")
         score -= 0.2
@@ -168,15 +187,23 @@ def _practical_evidence(page: PageExtraction, record: Record, reasons: list[str]
     if record.get("trainers"):
         reasons.append("trainers named")
         score += 0.05
-    text = page.text[:8000]
-    if _REGISTRATION.search(text):
+    registration, learning = _text_cues(page.text[:8000])
+    if registration:
         reasons.append("registration wording")
         score += 0.1
-    learning = len(_LEARNING.findall(text))
     if learning:
         reasons.append(f"{learning} learning cue(s)")
         score += min(0.15, 0.05 * learning)
     return score
+
+
+@functools.lru_cache(maxsize=32)
+def _text_cues(text: str) -> tuple[bool, int]:
+    """Registration wording and learning cues of a page's text, read once per page:
+    a listing's twenty records share the page text, and these scans are the costly
+    part of the score."""
+    registration = bool(finditer_near(_REGISTRATION, text, _REGISTRATION_LITERALS, limit=3))
+    return registration, len(finditer_near(_LEARNING, text, _LEARNING_LITERALS))
 
 
 def _on_theme(record: Record, taxonomy: Taxonomy, reasons: list[str]) -> bool:

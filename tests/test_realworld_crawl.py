@@ -62,7 +62,9 @@ def test_realworld_pages_yield_the_right_candidates(realworld: Path, tmp_path: P
                 delay: 0              # our own loopback server needs no politeness
             """))
         result = run_offermap("crawl", "--spider", "providers", "--db", str(db),
-                              "--config-dir", str(config), env={"OFFERMAP_LOG_LEVEL": "ERROR"})
+                              "--config-dir", str(config), env={"OFFERMAP_LOG_LEVEL": "ERROR",
+                                   # the corpus is served on loopback, opened on purpose
+                                   "OFFERMAP_ALLOW_NETWORKS": "127.0.0.0/8"})
     assert result.returncode == 0, result.stdout + result.stderr
 
     board = Scoreboard()

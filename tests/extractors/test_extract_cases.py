@@ -154,6 +154,8 @@ def test_b05_flat_nodes_identical_and_inherit_context():
     ("dal 12 al 16 luglio 2021", "2021-07-12", "2021-07-16"),
     ("de 12 a 16 de julho de 2021", "2021-07-12", "2021-07-16"),
     ("July 12-16, 2021", "2021-07-12", "2021-07-16"),
+    ("il 12, 13 e 16 luglio 2021", "2021-07-12", "2021-07-16"),
+    ("on 12, 13 and 16 July 2021", "2021-07-12", "2021-07-16"),
 ])
 def test_b06_date_ranges(text, start, end):
     spans = find_dates(f"The summer school runs {text}, in Bologna.")

@@ -88,3 +88,29 @@ def test_bad_arguments_do_not_raise(taxonomy):
         _check(extract_page("https://x.example.org/", headers,  # type: ignore[arg-type]
                             b"<h1>x</h1>", taxonomy=taxonomy))
     _check(extract_page(None, {}, None, taxonomy=taxonomy))  # type: ignore[arg-type]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=st.integers(min_value=1, max_value=2_000_000),
+       attribute=st.sampled_from(["class", "content", "itemprop", "datetime", "href", "lang"]),
+       char=st.sampled_from(["a", "é", " ", "€", "1", "\u200b", ":"]))
+def test_huge_attribute_values(taxonomy, size, attribute, char):
+    value = char * size
+    html = (f'<html lang="en"><head><meta property="og:title" {attribute}="{value}">'
+            f'</head><body itemscope itemtype="https://schema.org/Event">'
+            f'<h1 itemprop="name" {attribute}="{value}">Co-design</h1>'
+            f'<time itemprop="startDate" {attribute}="{value}">3 May 2025</time></body></html>')
+    _check(extract_page("https://x.example.org/", {}, html.encode(), taxonomy=taxonomy))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=2048))
+def test_pdf_reader_never_raises(taxonomy, body):
+    from extractors.pdf import extract_pdf
+
+    for data in (body, b"%PDF-1.4\n" + body):
+        page = extract_pdf("https://x.example.org/a.pdf", {"content-type": "application/pdf"},
+                           data, taxonomy=taxonomy)
+        assert isinstance(page, PageExtraction)
