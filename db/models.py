@@ -4,6 +4,7 @@
 
     runs ──< queries ──< hits
       │                   ┆ (a page fetched because a hit pointed at it)
+      │                   ┆     └── search_exchanges (the raw answer, secrets stripped)
       └──< pages ┄┄┄┄┄┄┄┄┄┘
              │
              └──< sources >── candidates ──< decisions
@@ -16,12 +17,14 @@ until a reviewer decides or edits; after that a crawl never changes them.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    LargeBinary,
     Date,
     Float,
     ForeignKey,
@@ -38,6 +41,10 @@ from db.types import UTCDateTime
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex
 
 
 class Base(DeclarativeBase):
@@ -126,15 +133,22 @@ class Page(Base):
     # candidate | not_offer | off_theme | not_html | http_error | fetch_error | extract_error
     outcome: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
-    relevance: Mapped[list[Any]] = mapped_column(default=list)  # [{score, keep, reasons}] per record
+    relevance: Mapped[list[Any]] = mapped_column(default=list)  # per record: score, keep, reasons
 
 
 class Candidate(Base):
-    """One training offer, as reviewers see it."""
+    """One training, as reviewers see it (schema.org's Course).
+
+    Its editions (:class:`Edition`, schema.org's CourseInstance) are the runs of
+    it: a summer school held in 2025 and 2026 is one candidate with two editions.
+    ``uid`` is its stable identifier: it survives re-crawls, re-extraction and
+    merges (a merged-away candidate keeps its uid and points at the survivor).
+    """
 
     __tablename__ = "candidates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=new_uid)
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
@@ -175,6 +189,9 @@ class Candidate(Base):
 
     relevance_score: Mapped[float] = mapped_column(Float, default=0.0)
     relevance_reasons: Mapped[list[str]] = mapped_column(default=list)
+    # Fields a reviewer edited: a crawl never overwrites them; a different crawled
+    # value becomes a proposed FieldChange instead.
+    locked_fields: Mapped[list[str]] = mapped_column(default=list)
     primary_source_id: Mapped[int | None] = mapped_column(Integer)
     first_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
@@ -184,7 +201,99 @@ class Candidate(Base):
     sources: Mapped[list[Source]] = relationship(
         back_populates="candidate", order_by="Source.id", foreign_keys="Source.candidate_id"
     )
+    editions: Mapped[list[Edition]] = relationship(
+        back_populates="candidate", order_by="Edition.start_date"
+    )
     decisions: Mapped[list[Decision]] = relationship(order_by="Decision.id")
+
+
+class Edition(Base):
+    """One run of a training: its dates, modality, fee and page (schema.org CourseInstance)."""
+
+    __tablename__ = "editions"
+    __table_args__ = (UniqueConstraint("candidate_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))  # start date (ISO) or "undated"
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    modality: Mapped[str | None] = mapped_column(String(20))
+    fee_text: Mapped[str | None] = mapped_column(Text)
+    fee_amount: Mapped[float | None] = mapped_column(Float)
+    fee_currency: Mapped[str | None] = mapped_column(String(3))
+    is_free: Mapped[bool | None] = mapped_column(Boolean)
+    url: Mapped[str | None] = mapped_column(Text)
+    edition_status: Mapped[str | None] = mapped_column(String(20))
+    first_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+    candidate: Mapped[Candidate] = relationship(back_populates="editions")
+
+
+class Merge(Base):
+    """A merge, by the machine or a reviewer: a source attached to a candidate, or
+    a whole candidate merged into another.  Undoing it sets ``undone_at``."""
+
+    __tablename__ = "merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    into_candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    from_candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id"))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    score: Mapped[float | None] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100), default="machine")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(100))
+    # What moved, so that undoing puts back exactly that: {"sources": [...], "editions": [...]}
+    moved: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DuplicatePair(Base):
+    """Two candidates that may be the same training, offered to reviewers.
+
+    ``status`` is ``open``, ``same`` (a reviewer merged them) or ``not_same`` (a
+    reviewer said no: no later run merges them or offers them again).
+    """
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (UniqueConstraint("candidate_a_id", "candidate_b_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_a_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    candidate_b_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FieldChange(Base):
+    """A field of a candidate (or of one edition) read differently by a later crawl.
+
+    ``status``: ``applied`` (a pending candidate took the new value), ``proposed``
+    (the candidate was decided on or the field is locked: a reviewer must look),
+    ``accepted`` or ``dismissed`` (what the reviewer did with a proposal).
+    """
+
+    __tablename__ = "field_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    old: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new: Mapped[Any] = mapped_column(JSON, nullable=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Source(Base):
@@ -194,9 +303,13 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
-    # canonical URL of the record (plus "#title" for a listing record without its own URL)
+    # Where it was read: the page's canonical URL, plus the record's own URL when the
+    # page describes a training that lives elsewhere (a listing), or its title.
     key: Mapped[str] = mapped_column(Text, unique=True)
     url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(Text, index=True, default="")  # canonical record URL
+    # Canonical keys of the record's other addresses (schema.org @id and sameAs).
+    identifiers: Mapped[list[str]] = mapped_column(default=list)
     page_url: Mapped[str] = mapped_column(Text)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"))
     origin: Mapped[str] = mapped_column(String(100))
@@ -226,6 +339,40 @@ class Decision(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchExchange(Base):
+    """The raw answer of a search backend to one query, kept with the run so that it
+    can be audited and parsed again (replayed).  Secrets are stripped before it is
+    written: the URL has its key parameters masked, and request headers (where
+    tokens travel) are not kept."""
+
+    __tablename__ = "search_exchanges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("queries.id"), unique=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    request_body: Mapped[str | None] = mapped_column(Text)  # a form post (DuckDuckGo)
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BackendHold(Base):
+    """A backend out of quota until a given time (Google's day, Brave's month):
+    runs that start before then skip it."""
+
+    __tablename__ = "backend_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    backend: Mapped[str] = mapped_column(String(40), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 Index("ix_pages_run_outcome", Page.run_id, Page.outcome)

@@ -37,37 +37,102 @@ class _Strict(BaseModel):
 # --- keywords.yaml -----------------------------------------------------------------
 
 
-class SearxngSettings(_Strict):
-    url: str = "http://127.0.0.1:8080"
-    language: str = "auto"
-    categories: list[str] = Field(default_factory=lambda: ["general"])
-    max_requests: int = Field(default=200, ge=1)
-    timeout: float = Field(default=20.0, gt=0)
-    delay: float = Field(default=1.0, ge=0)
+class _BackendCommon(_Strict):
+    max_requests: int = Field(default=200, ge=1)  # requests per run (the budget)
+    timeout: float = Field(default=20.0, gt=0)  # seconds per request
+    delay: float = Field(default=1.0, ge=0)  # seconds between two requests
 
-    @field_validator("url")
+    @field_validator("url", check_fields=False)
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("expected an http(s) URL such as http://127.0.0.1:8080")
-        return value.rstrip("/")
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("expected an http(s) URL such as http://127.0.0.1:8080")
+    return value.rstrip("/")
+
+
+class SearxngSettings(_BackendCommon):
+    url: str = "http://127.0.0.1:8080"
+    language: str = "auto"  # "auto": each query's own language
+    categories: list[str] = Field(default_factory=lambda: ["general"])
+    engines: list[str] = Field(default_factory=list)  # empty: the instance's defaults
+    max_pages: int = Field(default=5, ge=1, le=50)
+    # The instance runs SearXNG's limiter (4 API requests per hour): cap the budget.
+    limiter: bool = False
+
+
+class BraveSettings(_BackendCommon):
+    url: str = "https://api.search.brave.com/res/v1/web/search"
+    # The token is read from this environment variable only, never from a file.
+    token_env: str = "BRAVE_SEARCH_API_KEY"
+    count: int = Field(default=20, ge=1, le=20)  # results per page; Brave's cap is 20
+    country: str | None = None
+    safesearch: Literal["off", "moderate", "strict"] = "moderate"
+    monthly_quota: int | None = Field(default=None, ge=1)  # for `offermap queries` only
+
+
+class GoogleSettings(_BackendCommon):
+    url: str = "https://www.googleapis.com/customsearch/v1"
+    key_env: str = "GOOGLE_CSE_KEY"  # the API key, from the environment only
+    cx_env: str = "GOOGLE_CSE_CX"  # the engine id, from the environment only
+    num: int = Field(default=10, ge=1, le=10)  # results per page; Google's cap is 10
+    daily_quota: int = Field(default=100, ge=1)  # free queries per day
+    max_requests: int = Field(default=100, ge=1)
+
+
+class DuckDuckGoSettings(_BackendCommon):
+    url: str = "https://html.duckduckgo.com/html/"
+    region: str = "wt-wt"  # kl: "wt-wt" is all regions
+    # Unofficial endpoint: low rate, few requests, a long pause once blocked.
+    max_requests: int = Field(default=30, ge=1)
+    delay: float = Field(default=5.0, ge=0)
+    cooldown: float = Field(default=600.0, ge=0)  # seconds to leave it alone once blocked
+    user_agent: str = ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 "
+                       "Firefox/128.0")
+
+
+class CommonCrawlSettings(_BackendCommon):
+    url: str = "https://index.commoncrawl.org"
+    collection: str = "latest"  # a collection id such as CC-MAIN-2025-43, or "latest"
+    max_requests: int = Field(default=50, ge=1)
+    timeout: float = Field(default=60.0, gt=0)
+    # The index server bans clients above about 10 CDX requests per minute.
+    delay: float = Field(default=6.0, ge=0)
+    limit: int = Field(default=1000, ge=1)  # captures per lookup
 
 
 class BackendsSettings(_Strict):
     searxng: SearxngSettings = Field(default_factory=SearxngSettings)
+    brave: BraveSettings = Field(default_factory=BraveSettings)
+    google: GoogleSettings = Field(default_factory=GoogleSettings)
+    duckduckgo: DuckDuckGoSettings = Field(default_factory=DuckDuckGoSettings)
+    commoncrawl: CommonCrawlSettings = Field(default_factory=CommonCrawlSettings)
 
 
 Term = str | dict[str, str]
+BackendName = Literal["searxng", "brave", "google", "duckduckgo"]
+TimeRange = Literal["day", "week", "month", "year", "since_last_run"]
 
 
 class KeywordsConfig(_Strict):
     languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
     keywords: list[Term] = Field(min_length=1)
     formats: list[Term] = Field(min_length=1)
+    # English term -> {language: translation}, for keywords and formats written as
+    # plain English text (an inline mapping in keywords/formats wins).
+    translations: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Send a keyword of several words as one quoted phrase ("citizens engagement").
+    quote_keywords: bool = False
     extra_terms: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
-    pages_per_query: int = Field(default=1, ge=1, le=10)
-    use_backends: list[Literal["searxng"]] = Field(default_factory=lambda: ["searxng"])
+    sites: list[str] = Field(default_factory=list)  # site: restrictions, OR-ed
+    filetype: str | None = None  # e.g. pdf; sent only where the backend supports it
+    time_range: TimeRange | None = None
+    pages_per_query: int = Field(default=1, ge=1, le=50)  # capped by each backend's depth
+    use_backends: list[BackendName] = Field(default_factory=lambda: ["searxng"])
     backends: BackendsSettings = Field(default_factory=BackendsSettings)
 
     @field_validator("languages")
@@ -76,6 +141,18 @@ class KeywordsConfig(_Strict):
         for code in value:
             if not LANGUAGE_CODE.match(code):
                 raise ValueError(f"expected two-letter ISO 639-1 codes, got {code!r}")
+        return value
+
+    @field_validator("translations")
+    @classmethod
+    def _translation_codes(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for term, texts in value.items():
+            bad = [code for code in texts if not LANGUAGE_CODE.match(code)]
+            if bad:
+                raise ValueError(f"expected two-letter language codes for {term!r}, "
+                                 f"got {bad[0]!r}")
+            if any(not text.strip() for text in texts.values()):
+                raise ValueError(f"expected non-empty translations for {term!r}")
         return value
 
     @field_validator("keywords", "formats")
@@ -156,7 +233,8 @@ class TaxonomyConfig(_Strict):
                  "mooc", "conference", "other"}
         for name in value:
             if name not in known:
-                raise ValueError(f"unknown format {name!r}; expected one of: {', '.join(sorted(known))}")
+                expected = ", ".join(sorted(known))
+                raise ValueError(f"unknown format {name!r}; expected one of: {expected}")
         return value
 
     def to_taxonomy(self) -> Taxonomy:
@@ -175,6 +253,19 @@ class TaxonomyConfig(_Strict):
         )
 
 
+# --- dedup.yaml --------------------------------------------------------------------
+
+
+class DedupConfig(_Strict):
+    """Title-similarity thresholds (0–100, see pipeline/dedup.py and the README's
+    measured precision and recall)."""
+
+    merge_threshold: float = Field(default=90.0, ge=50, le=100)
+    review_threshold: float = Field(default=80.0, ge=0, le=100)
+    cross_site_threshold: float = Field(default=97.0, ge=50, le=101)
+    edition_threshold: float = Field(default=95.0, ge=50, le=100)
+
+
 # --- loading -----------------------------------------------------------------------
 
 
@@ -186,6 +277,7 @@ class Config:
     keywords: KeywordsConfig
     providers: ProvidersConfig
     taxonomy_config: TaxonomyConfig
+    dedup: DedupConfig = DedupConfig()
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -216,7 +308,9 @@ def load_config(directory: str | os.PathLike[str] | None = None) -> Config:
         searxng = keywords.backends.searxng.model_copy(update={"url": searxng_url.rstrip("/")})
         backends = keywords.backends.model_copy(update={"searxng": searxng})
         keywords = keywords.model_copy(update={"backends": backends})
-    return Config(folder, keywords, providers, taxonomy)
+    dedup_file = folder / "dedup.yaml"
+    dedup = load_file(dedup_file, DedupConfig) if dedup_file.is_file() else DedupConfig()
+    return Config(folder, keywords, providers, taxonomy, dedup)
 
 
 def load_file(path: Path, model: type[M]) -> M:

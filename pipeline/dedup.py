@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -511,12 +512,14 @@ class _Block:
             self.position[self.ids[at]] = at
 
 
+@lru_cache(maxsize=4096)
 def _provider_key(provider: str | None) -> str | None:
     if not provider:
         return None
     return " ".join(_tokens(_fold(provider))) or None
 
 
+@lru_cache(maxsize=4096)
 def _domain_key(domain: str | None) -> str | None:
     if not domain or not domain.strip():
         return None
@@ -529,19 +532,31 @@ def _domain_key(domain: str | None) -> str | None:
 def _make_item(
     id: int, title: str, provider: str | None, domain: str | None, start_date: date | None
 ) -> _Item:
-    drop = (provider,) if provider else ()
-    tokens = _title_tokens(title, drop)
-    norm = " ".join(tokens)
+    norm, sorted_norm, tokens, dist = _prepared_title(title, provider)
     return _Item(
         id=id,
         norm=norm,
-        sorted_norm=_sorted_form(norm),
-        tokens=frozenset(tokens),
-        dist=distinguishing_tokens(title, drop=drop),
+        sorted_norm=sorted_norm,
+        tokens=tokens,
+        dist=dist,
         provider_key=_provider_key(provider),
         domain_key=_domain_key(domain),
         start_date=start_date,
     )
+
+
+@lru_cache(maxsize=4096)
+def _prepared_title(title: str, provider: str | None
+                    ) -> tuple[str, str, frozenset[str], frozenset[str]]:
+    """Normalised title, its sorted form, tokens and distinguishing tokens.
+
+    Cached because a store looks a title up and then, when it is new, indexes the
+    same title: normalising is most of the cost of both.
+    """
+    drop = (provider,) if provider else ()
+    tokens = _title_tokens(title, drop)
+    norm = " ".join(tokens)
+    return norm, _sorted_form(norm), frozenset(tokens), distinguishing_tokens(title, drop=drop)
 
 
 class TitleIndex:

@@ -18,6 +18,9 @@ DEMO_OVERRIDES = {
     "DOWNLOAD_DELAY": 0,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     "LOG_LEVEL": "WARNING",
+    # The demo web lives on 127.0.0.x: loopback is opened on purpose, for this run only
+    # (the SSRF guard refuses it otherwise, see crawler/safety.py).
+    "OFFERMAP_ALLOW_NETWORKS": "127.0.0.0/8",
 }
 
 
@@ -28,7 +31,7 @@ def demo_config(base: Config, search_url: str, providers: list[dict]) -> Config:
     keywords = base.keywords.model_copy(update={"backends": backends,
                                                 "use_backends": ["searxng"]})
     sites = ProvidersConfig(providers=[ProviderSite(**site) for site in providers])
-    return Config(base.directory, keywords, sites, base.taxonomy_config)
+    return Config(base.directory, keywords, sites, base.taxonomy_config, base.dedup)
 
 
 def run_demo(db_path: Path, *, quiet: bool = False) -> None:

@@ -41,7 +41,8 @@ class StorePipeline:
         self.taxonomy = config.taxonomy
         self.store = getattr(spider, "store", None)
         if self.store is None:
-            self.store = Store(Database(self.crawler.settings.get("OFFERMAP_DATABASE_URL")))
+            self.store = Store(Database(self.crawler.settings.get("OFFERMAP_DATABASE_URL")),
+                               dedup=config.dedup)
             self.owns_run = True
             self.store.start_run()
 

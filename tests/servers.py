@@ -36,7 +36,8 @@ class LoopbackServer:
                 parts = urlsplit(self.path)
                 route = server.routes.get(parts.path)
                 if route is None:
-                    status, reply_headers, body = 404, {"Content-Type": "text/html"}, b"<h1>404</h1>"
+                    status, body = 404, b"<h1>404</h1>"
+                    reply_headers = {"Content-Type": "text/html"}
                 elif callable(route):
                     status, reply_headers, body = route(parts.path, parse_qs(parts.query), headers)
                 else:

@@ -43,7 +43,8 @@ def test_top_level_help_lists_every_command() -> None:
         ("providers.yaml", "max_depth: 2", "max_depth: deep",
          "providers.yaml:{line}: providers[0].max_depth: expected a whole number, got 'deep'"),
         ("taxonomy.yaml", "modality:", "modalty:", "taxonomy.yaml:"),
-        ("keywords.yaml", "languages: [en]", "languages: [en", "keywords.yaml:{line}: invalid YAML"),
+        ("keywords.yaml", "languages: [en]", "languages: [en",
+         "keywords.yaml:{line}: invalid YAML"),
     ],
     ids=["wrong-type", "misspelt-key", "not-a-number", "missing-section", "broken-yaml"],
 )

@@ -15,6 +15,9 @@ from db.session import Database
 from tests.conftest import run_offermap
 from tests.servers import LoopbackServer, html, searxng_json
 
+# The test web lives on 127.0.0.x, which the SSRF guard refuses unless opened on purpose.
+LOOPBACK = {"OFFERMAP_ALLOW_NETWORKS": "127.0.0.0/8"}
+
 COURSE_JSONLD = {
     "@context": "https://schema.org",
     "@type": "Course",
@@ -111,7 +114,7 @@ def write_config(folder: Path, search_url: str, network_url: str, *,
 def crawl(tmp_path: Path, web: dict[str, LoopbackServer], db: str) -> tuple[int, str, str]:
     config = write_config(tmp_path / "config", web["search"].url, web["network"].url)
     result = run_offermap("crawl", "--db", db, "--config-dir", str(config),
-                          env={"OFFERMAP_LOG_LEVEL": "WARNING"})
+                          env={"OFFERMAP_LOG_LEVEL": "WARNING", **LOOPBACK})
     return result.returncode, result.stdout, result.stderr
 
 
@@ -175,7 +178,7 @@ def test_searxng_with_json_disabled_fails_with_the_fix(tmp_path: Path) -> None:
         config = write_config(tmp_path / "config", search.url, "http://127.0.0.3:9")
         (config / "providers.yaml").write_text("providers: []\n")
         result = run_offermap("crawl", "--db", str(tmp_path / "x.sqlite"),
-                              "--config-dir", str(config))
+                              "--config-dir", str(config), env=LOOPBACK)
     assert result.returncode != 0
     assert "settings.yml" in result.stderr and "403" in result.stderr
     # No retries of a refused format.
@@ -192,7 +195,7 @@ def test_unresponsive_engines_make_a_query_partial(tmp_path: Path) -> None:
         config = write_config(tmp_path / "config", search.url, "http://127.0.0.3:9")
         (config / "providers.yaml").write_text("providers: []\n")
         result = run_offermap("crawl", "--db", str(tmp_path / "p.sqlite"),
-                              "--config-dir", str(config))
+                              "--config-dir", str(config), env=LOOPBACK)
     assert result.returncode == 0, result.stderr
     with Database(str(tmp_path / "p.sqlite")).session() as session:
         statuses = {q.status for q in session.scalars(select(Query))}
@@ -201,12 +204,12 @@ def test_unresponsive_engines_make_a_query_partial(tmp_path: Path) -> None:
     assert errors == {"engines did not answer: google"}
 
 
-def test_unreachable_backend_is_recorded_and_the_run_goes_on(tmp_path: Path,
-                                                             web: dict[str, LoopbackServer]) -> None:
+def test_unreachable_backend_is_recorded_and_the_run_goes_on(
+        tmp_path: Path, web: dict[str, LoopbackServer]) -> None:
     # A closed port: connection refused.
     config = write_config(tmp_path / "config", "http://127.0.0.1:9", web["network"].url)
     result = run_offermap("crawl", "--db", str(tmp_path / "d.sqlite"), "--config-dir",
-                          str(config))
+                          str(config), env=LOOPBACK)
     assert result.returncode == 0, result.stderr
     with Database(str(tmp_path / "d.sqlite")).session() as session:
         queries = session.scalars(select(Query)).all()
@@ -227,7 +230,7 @@ def test_scrapy_crawl_works_from_the_repository_root(tmp_path: Path,
     config = write_config(tmp_path / "config", web["search"].url, web["network"].url)
     db = tmp_path / "scrapy.sqlite"
     env = {**os.environ, "OFFERMAP_CONFIG_DIR": str(config),
-           "OFFERMAP_DATABASE_URL": f"sqlite:///{db}", "OFFERMAP_LOG_LEVEL": "WARNING"}
+           "OFFERMAP_DATABASE_URL": f"sqlite:///{db}", "OFFERMAP_LOG_LEVEL": "WARNING", **LOOPBACK}
     scrapy = str(Path(sys.executable).with_name("scrapy"))
     result = subprocess.run([scrapy, "crawl", "providers"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=120)
