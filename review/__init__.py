@@ -1,5 +1,10 @@
-"""The reviewers' web app and its JSON API.
+"""The reviewers' web app and its JSON API (``offermap serve``).
 
-Known shortcoming: the web app is not built yet; reviewers use the command line
-(`offermap candidates`, `offermap accept`, `offermap reject`) in the meantime.
+- ``app``: the FastAPI application, security headers, sessions and CSRF checks;
+- ``web``: the server-rendered pages (templates/, static/review.js for shortcuts);
+- ``api``: the JSON API under ``/api`` (OpenAPI at ``/api/openapi.json``);
+- ``service``: what reviewers do (queue, decisions, edits, undo, duplicates), shared
+  with the command line (``offermap review ...``);
+- ``auth``: accounts (argon2), login sessions, throttling;
+- ``render``: the Jinja2 environment and the only paths from scraped data to markup.
 """

@@ -1,0 +1,1 @@
+"""Tests of the review app: security, API, CLI and a real browser."""
