@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from db.models import Candidate, Decision, Hit, Page, Query, Source
+from db.models import Candidate, Decision, FieldChange, Hit, Query, Source
 from db.session import Database, default_database_url
 from pipeline import export
 from pipeline.config import load_config
@@ -252,8 +252,9 @@ def show_candidate(database: Database, candidate_id: int) -> None:
             raise OfferMapError(f"No candidate {candidate_id} in {database.display_url}")
         primary = next((s for s in candidate.sources if s.id == candidate.primary_source_id),
                        candidate.sources[0] if candidate.sources else None)
+        reason = f": {clean(candidate.reason)}" if candidate.reason else ""
         console.print(f"[bold]#{candidate.id} {clean(candidate.title)}[/bold]  "
-                      f"({candidate.status}{': ' + clean(candidate.reason) if candidate.reason else ''})")
+                      f"({candidate.status}{reason})")
         table = Table("field", "value", "evidence", show_lines=False)
         for name in export.COLUMNS[1:-1]:
             value = getattr(candidate, name, None)
@@ -266,6 +267,15 @@ def show_candidate(database: Database, candidate_id: int) -> None:
         console.print(table)
         console.print(f"relevance {candidate.relevance_score:.2f}: "
                       + clean(", ".join(candidate.relevance_reasons)))
+        if len(candidate.editions) > 1 or any(e.key != "undated" for e in candidate.editions):
+            console.print("[bold]Editions[/bold]")
+            for edition in candidate.editions:
+                fee = ("free" if edition.is_free else f"{edition.fee_amount:g} "
+                       f"{edition.fee_currency or ''}" if edition.fee_amount is not None else "")
+                console.print(f"  • {edition.key}"
+                              + (f" – {edition.end_date.isoformat()}" if edition.end_date else "")
+                              + f"  {clean(edition.modality or '')}  {clean(fee)}  "
+                              + clean(edition.edition_status or ""))
         console.print("[bold]Sources[/bold]")
         for source in candidate.sources:
             hits = session.execute(
@@ -275,6 +285,13 @@ def show_candidate(database: Database, candidate_id: int) -> None:
             console.print(f"  • [{source.origin}] {clean(source.url)}  ({source.match_rule}"
                           + (f", {source.match_score:.0f}" if source.match_score else "") + ")"
                           + (f"\n    found by: {clean(found_by)}" if found_by else ""))
+        changes = session.scalars(select(FieldChange).where(
+            FieldChange.candidate_id == candidate.id).order_by(FieldChange.id)).all()
+        if changes:
+            console.print("[bold]History[/bold]")
+        for change in changes:
+            console.print(f"  {change.at:%Y-%m-%d %H:%M} {change.field}: {clean(change.old)} → "
+                          f"{clean(change.new)} ({change.status}, run {change.run_id})")
         for decision in candidate.decisions:
             console.print(f"  {decision.at:%Y-%m-%d %H:%M} {decision.actor} {decision.action}"
                           + (f": {clean(decision.reason)}" if decision.reason else ""))
@@ -357,33 +374,6 @@ def reject(candidate_id: int, reason: str, db_url: str | None, actor: str) -> No
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _decide(db_url, candidate_id, "reject", reason.strip(), actor)
-
-
-# --- export --------------------------------------------------------------------------
-
-
-@main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write (replaced atomically).")
-@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
-              help="Which candidates (repeatable)  [default: accepted]")
-@click.option("--bom", is_flag=True, help="Start the CSV with a byte-order mark (for Excel).")
-@database_option
-@friendly_errors
-def export_command(fmt: str, out: Path, statuses: tuple[str, ...], bom: bool,
-                   db_url: str | None) -> None:
-    """Export candidates (accepted ones by default) with the record's columns.
-
-    \b
-    Examples:
-      offermap export --format csv --out trainings.csv
-      offermap export --out all.csv --status accepted --status pending --bom
-    """
-    database = _open(db_url)
-    with database.session() as session:
-        count = export.write_csv(out, export.rows(session, statuses or ("accepted",)), bom=bom)
-    console.print(f"Wrote {count} row(s) to {out}")
 
 
 # --- demo ----------------------------------------------------------------------------
