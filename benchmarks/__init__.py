@@ -1,0 +1,1 @@
+"""offermap's benchmarks: each prints a table and writes benchmarks/results/<name>.json."""
