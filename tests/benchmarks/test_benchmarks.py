@@ -40,3 +40,15 @@ def test_storage_benchmark_runs(tmp_path: Path) -> None:
     rows = storage.main(["--sizes", "50", "--repeats", "1", "--results-dir", str(tmp_path)])
     assert rows[0]["database"] == "sqlite" and rows[0]["size"] == 50
     assert json.loads((tmp_path / "storage.json").read_text())["rows"]
+
+
+def test_crawl_benchmark_runs_both_contenders(tmp_path: Path) -> None:
+    from benchmarks import crawl
+
+    rows = crawl.main(["--pages", "30", "--repeats", "1", "--no-postgres",
+                       "--results-dir", str(tmp_path)])
+    row = rows[0]
+    # Both walked the whole generated site: home, one listing and the 30 pages.
+    assert row["offermap"]["fetched"] == row["bare_scrapy"]["fetched"] >= 32
+    assert row["ratio"] > 0
+    assert json.loads((tmp_path / "crawl.json").read_text())["rows"][0]["database"] == "sqlite"
