@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
         print(f"{size:>7} {seconds['median']:>9.2f} "
               f"{seconds['min']:>7.2f}–{seconds['max']:<7.2f} {row['peak_mib']:>9} "
               f"{row['precision']:>9.3f} {row['recall']:>7.3f} "
-              f"{vs if vs is None else format(vs, '.3f'):>12} "
+              f"{'-' if vs is None else format(vs, '.3f'):>12} "
               f"{row.get('all_pairs_seconds', float('nan')):>11.2f}")
     settings = sweep(args.sweep) if args.sweep else []
     if settings:

@@ -52,3 +52,9 @@ def test_crawl_benchmark_runs_both_contenders(tmp_path: Path) -> None:
     assert row["offermap"]["fetched"] == row["bare_scrapy"]["fetched"] >= 32
     assert row["ratio"] > 0
     assert json.loads((tmp_path / "crawl.json").read_text())["rows"][0]["database"] == "sqlite"
+
+
+def test_dedup_benchmark_prints_sizes_beyond_the_all_pairs_limit(tmp_path: Path) -> None:
+    rows = dedup.main(["--sizes", "150", "--repeats", "1", "--oracle-limit", "100",
+                       "--sweep", "0", "--results-dir", str(tmp_path)])
+    assert "recall_vs_all_pairs" not in rows[0] and rows[0]["precision"] >= 0.99
