@@ -44,6 +44,7 @@ _CHROME_SELECTOR = ", ".join(
     + [f'[role="{r}"]' for r in ("navigation", "banner", "contentinfo", "complementary")]
 )
 _KEEP_TAGS = frozenset({"html", "body", "main"})
+_HEADING_SELECTOR = "h1, h2, h3, h4, h5, h6, [role=heading], dt, th, summary, legend"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\ufffe\uffff]")
 
 #: Field labels of course and event pages, all supported languages, by meaning.
@@ -190,6 +191,10 @@ def _read_main_text(tree: LexborHTMLParser, doc: Document) -> None:
     # Class-based chrome only inside the container: it is the costlier match and
     # what lies outside the container is not read anyway.
     _remove(container.css(_CHROME_SELECTOR), protected)
+    # Headings (and definition terms, table headers) end a labelled value: "Fee" /
+    # "EUR 200" / "What you will learn" is a fee of EUR 200, not "EUR 200 What you ...".
+    headings = {collapse(node.text()) for node in container.css(_HEADING_SELECTOR)}
+    headings.discard("")
     doc.n_article_blocks = len(container.css("article"))
     doc.n_item_links = len({
         link.attributes.get("href") for link in container.css("a[href]")
@@ -207,7 +212,7 @@ def _read_main_text(tree: LexborHTMLParser, doc: Document) -> None:
     lines = [" ".join(line.split()) for line in _CONTROL.sub(" ", raw).split("\n")]
     doc.lines = _join_broken_lines([line for line in lines if line])
     doc.text = " ".join(doc.lines)[:MAIN_TEXT_CAP]
-    doc.labelled = _labelled_values(doc.lines[:_LABELLED_LINES])
+    doc.labelled = _labelled_values(doc.lines[:_LABELLED_LINES], headings)
 
 
 def _remove(nodes: list[LexborNode], protected: set[int]) -> None:
@@ -288,19 +293,23 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
     return joined
 
 
-def _labelled_values(lines: list[str]) -> list[tuple[str, str, str]]:
+def _labelled_values(lines: list[str], headings: frozenset[str] | set[str] = frozenset()
+                     ) -> list[tuple[str, str, str]]:
     """``(kind, label, value)`` for label lines and "Label: value" lines, in order.
 
     A value is the line after its label; fields that are often spread over lines
-    (an address, a fee table, an audience list) take up to three short lines more.
+    (an address, a fee table, an audience list) take up to three short lines more,
+    never past a heading (a line in ``headings``) or the next label.
     """
     found: list[tuple[str, str, str]] = []
     for index, line in enumerate(lines):
         kinds = _label_kinds(line)
         if kinds:
             label = line.rstrip(": ").strip()
-            followers = []
+            followers: list[str] = []
             for follower in lines[index + 1:index + 5]:
+                if followers and (follower in headings or _is_bare_label(follower)):
+                    break
                 if _label_kinds(follower) or _INLINE_LABEL.match(follower) and \
                         _label_kinds(_INLINE_LABEL.match(follower).group(1)):
                     break

@@ -51,16 +51,21 @@ _FREE = re.compile(
     r"|webinar|course|workshop|training|seminar|session|online|lecture|tickets?)\b"
     r"|\(free\)|\bno\s+(?:charge|fees?|costs?|registration\s+fee|participation\s+fee)\b"
     r"|\bat\s+no\s+(?:cost|charge)\b|\bwithout\s+(?:charge|cost)\b|\bno[-\s]cost\b"
-    r"|\bkostenlos\w*|\bkostenfrei\w*|\bgebührenfrei\w*|\bunentgeltlich\w*|\beintritt\s+frei\b"
-    r"|\bgratu[ií]t\w*|\bentrée\s+libre\b|\bgr[aá]tis\b|\bsin\s+cost[eo]\b|\bentrada\s+libre\b"
-    r"|\bingresso\s+libero\b|\bsenza\s+costi\b|\bkosteloos\b|\bgeen\s+kosten\b"
-    r"|\bsem\s+custos?\b|\bentrada\s+franca\b|\bzdarma\b|\bbezpłatn\w*",
+    r"|\bkostenlos\w*|\bkostenfrei\w*|\bgebührenfrei\w*|\bentgeltfrei\w*|\bunentgeltlich\w*"
+    r"|\beintritt\s+(?:ist\s+)?frei\b|\bteilnahme\s+(?:ist\s+)?(?:frei|kostenlos)\b|\bohne\s+gebühr"
+    r"|\bgratu[ií]t\w*|\bentrée\s+libre\b|\bsans\s+frais\b|\bgr[aá]tis\b|\bsin\s+cost[eo]\b"
+    r"|\bsin\s+cargo\b|\b(?:entrada|ingreso|acceso)\s+libre\b|\bingresso\s+(?:libero|gratuito)\b"
+    r"|\bpartecipazione\s+(?:è\s+)?libera\b|\bsenza\s+cost[io]\b|\bkosteloos\b"
+    r"|\bgeen\s+(?:\w+)?kosten\b|\bvrije\s+toegang\b|\btoegang\s+(?:is\s+)?vrij\b"
+    r"|\bsem\s+custos?\b|\bentrada\s+(?:franca|livre)\b|\bzdarma\b|\bbezpłatn\w*",
     re.I,
 )
 # A bare "free" counts only when nothing says it is about something else.
 _BARE_FREE = re.compile(r"\bfree\b(?!\s*(?:-|of\b(?!\s+charge)|to\b|time|parking|trial|wi-?fi"
                         r"|coffee|lunch|drinks?|snacks?|shuttle|download|software|text|form"
-                        r"|space|seats?\s+left|places))", re.I)
+                        r"|space|seats?\s+left|places|resources?|tools?|materials?|guides?"
+                        r"|e-?books?|newsletter|consultation|demo|account|shipping|returns"
+                        r"|speech|will|market|press|access\s+to))", re.I)
 _NOT_FREE_CONTEXT = re.compile(
     r"(?:feel|gluten|carbon|barrier|smoke|duty|tax|stress|risk)[\s-]+free", re.I
 )
@@ -156,9 +161,22 @@ _SYMBOL_ANCHORS = ("€", "$", "£", "₹", "¥")
 _WORD_ANCHORS = (
     "eur", "euro", "chf", "usd", "gbp", "fee", "price", "cost", "charge", "tuition", "kosten",
     "prijs", "cursusprijs", "preis", "gebühr", "prix", "tarif", "frais", "precio", "coste",
-    "costo", "cuota", "prezzo", "quota", "preço", "custo", "free", "gratis", "gratuit",
-    "gratuito", "gratuita", "grátis", "kostenlos", "kostenfrei", "unkostenbeitrag",
-    "kostenbeitrag", "teilnahmebeitrag", "teilnahmegebühr", "payant", "kosteloos",
+    "costo", "cuota", "prezzo", "quota", "preço", "custo", "free", "gratis", "grátis",
+    "unkostenbeitrag", "kostenbeitrag", "teilnahmebeitrag", "teilnahmegebühr", "payant",
+    "kosteloos", "zdarma",
+)
+# Word starts of the free phrases of ``_FREE``, matched at the start of a word only, so
+# that every inflection counts ("gratuite", "gratuitamente", "kostenlose", "gebührenfreie").
+# Each alternative of ``_FREE`` contains one of these or of the word anchors above
+# (tests/extractors check this for a sample phrase of each).
+_FREE_STEMS = (
+    "gratu", "kostenlos", "kostenfrei", "gebührenfrei", "entgeltfrei", "unentgeltlich",
+    "eintritt frei", "eintritt ist frei", "teilnahme frei", "teilnahme ist frei", "ohne gebühr",
+    "entrée libre", "entrada libre", "ingreso libre", "acceso libre", "ingresso libero",
+    "partecipazione libera", "partecipazione è libera", "entrada livre", "entrada franca",
+    "sans frais", "sin cargo", "senza cost", "geen kosten", "geen deelnamekosten",
+    "geen inschrijfkosten", "geen cursuskosten", "vrije toegang", "toegang is vrij",
+    "toegang vrij", "sem custo", "bezpłatn",
 )
 
 
@@ -171,15 +189,19 @@ def fee_cue_positions(text: str, limit: int = 20) -> list[int]:
     for anchor in _WORD_ANCHORS:
         if anchor in lowered:
             _collect(lowered, anchor, positions, limit, whole_word=True)
+    for stem in _FREE_STEMS:
+        if stem in lowered:
+            _collect(lowered, stem, positions, limit, whole_word=False, word_start=True)
     return sorted(positions)[:limit]
 
 
 def _collect(lowered: str, anchor: str, positions: set[int], limit: int, *,
-             whole_word: bool) -> None:
+             whole_word: bool, word_start: bool = False) -> None:
     found = 0
     index = lowered.find(anchor)
     while index >= 0 and found < limit:
-        if not whole_word or _is_word_at(lowered, index, len(anchor)):
+        if whole_word and _is_word_at(lowered, index, len(anchor)) or not whole_word and (
+                not word_start or index == 0 or not lowered[index - 1].isalpha()):
             positions.add(index)
             found += 1
         index = lowered.find(anchor, index + 1)
@@ -225,13 +247,20 @@ def parse_fee(text: str, *, standalone: bool = False) -> Fee | None:
 
 
 # Clauses split at ";" and at commas that are not decimal commas ("39,90 EUR").
-_CLAUSE_SPLIT = re.compile(r"[;\n]|,(?!\d)|(?<!\d),|\s+/\s+|\s+\bor\b\s+")
+# A sentence end ("Free parking on site. Course fee: EUR 200") ends a clause too.
+_CLAUSE_SPLIT = re.compile(
+    r"[;\n]|,(?!\d)|(?<!\d),|\s+/\s+|\s+\bor\b\s+|(?<=[a-zà-ÿ)][.!?])\s+(?=[A-ZÀ-Þ])"
+)
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("early_bird", re.compile(
         r"early[\s-]?bird|early\s+(?:booking|registration)|frühbucher\w*|vroegboek\w*|"
         r"préventes?|tarif\s+préférentiel|inscripci[oó]n\s+anticipada|anticipad[ao]|"
         r"iscrizione\s+anticipata|prevendita|antecipad[ao]", re.I)),
-    ("late", re.compile(r"\blate\b|\bspät\w*|\btardi\w*|\bon[\s-]site\b", re.I)),
+    # "EUR 250 on site" is the price at the door; "the on-site course" is not a tier.
+    ("late", re.compile(
+        r"\blate\b|\bspät\w*|\btardi\w*|\bat\s+the\s+door\b|\babendkasse\b|\btageskasse\b"
+        r"|\bon[\s-]site\b(?![\s-]+(?:course|event|training|workshop|session|participation"
+        r"|attendance|version|programme|program|parking|lunch|catering|visit))", re.I)),
     ("reduced", re.compile(
         r"reduced|concession|discount\w*|ermäßigt|ermässigt|reduziert|réduit|reducid[ao]|"
         r"ridott[ao]|gereduceerd|korting|reduzid[ao]|students?\b|studierende|étudiants?|"

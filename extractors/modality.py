@@ -45,9 +45,25 @@ _NOT_ATTENDANCE_HYBRID = (
     r"architecture|architektur|apps?|rice|seeds?|energy|power|fahrzeug\w*|antrieb\w*|"
     r"infrastructure|infrastruktur)\b)"
 )
+# Hybrid in every supported language, all genders and numbers ("híbrida", "ibride",
+# "hybrides"), and "in person and online" said in each language.
+_BOTH = (
+    r"in[\s-]person|on[\s-]?site|presencial(?:mente)?|in\s+presenza|(?:in\s+)?präsenz|vor\s+ort"
+    r"|(?:en\s+)?présentiel|fysiek|op\s+locatie"
+)
+_REMOTE = (
+    r"online|on-line|en\s+línea|a\s+distancia|a\s+distanza|à\s+distance|en\s+ligne"
+    r"|à\s+distância|op\s+afstand|virtual|virtuell|virtueel|livestream"
+    # "vor Ort und digital statt", but not "in person and digital tools"
+    r"|digital(?![\s-]+(?:tools?|platforms?|media|skills|methods|transformation|services"
+    r"|participation|solutions|technolog\w*|Werkzeuge|Medien|Methoden|Beteiligung))"
+)
 _HYBRID_WORDS = re.compile(
-    r"(?<!\w)(?:hybrid|hybride|híbrido|ibrido|blended|in person and online|online and in person|"
-    r"online or in person|in person or online|on-site and online|live and online)(?!\w)"
+    r"(?<!\w)(?:hybrid(?:e[nrs]?)?|h[ií]brid[oa]s?|ibrid[oaie]|blended|semi-?presencial"
+    r"|(?:modalidad|modalidade|modalità|formato)\s+mist[aoe]|modalidad\s+mixta|mixed[\s-]mode"
+    rf"|(?:{_BOTH})\s+(?:and|or|und|oder|et|ou|y|o|e|en|of|\+|&|/)\s+(?:{_REMOTE})"
+    rf"|(?:{_REMOTE})\s+(?:and|or|und|oder|et|ou|y|o|e|en|of|\+|&|/)\s+(?:{_BOTH})"
+    r"|live\s+and\s+online)(?!\w)"
     + _NOT_ATTENDANCE_HYBRID,
     re.I,
 )
@@ -65,7 +81,10 @@ _PRESENCE_WORDS = re.compile(
     re.I,
 )
 # Literal parts of the patterns above, to skip the scan where none can match.
-_HYBRID_LITERALS = ("hybrid", "híbrido", "ibrido", "blended", "online")
+_HYBRID_LITERALS = (
+    "hybrid", "hibrid", "híbrid", "ibrid", "blended", "presencial", "mist", "mixed", "online",
+    "on-line", "en línea", "distan", "en ligne", "op afstand", "virtu", "digital", "livestream",
+)
 _ONLINE_LITERALS = (
     "online", "on-line", "virtu", "zoom", "teams", "webex", "meet", "stream", "webinar",
     "e-learning", "en ligne", "en línea", "in linea", "distan", "op afstand",
@@ -189,7 +208,7 @@ def modality_from_text(text: str, *, location_value: str | None = None) -> tuple
             return verdict, location_value
     lowered = text.lower()
     hybrid = _search_if(_HYBRID_WORDS, text, lowered, _HYBRID_LITERALS)
-    if hybrid:
+    if hybrid and not _is_registration_channel(text, hybrid):
         return "hybrid", _snippet(text, hybrid)
     cleaned = _NOT_ATTENDANCE.sub(" ", text) if "online" in lowered else text
     online = _search_if(_ONLINE_WORDS, cleaned, lowered, _ONLINE_LITERALS)
@@ -205,6 +224,23 @@ def modality_from_text(text: str, *, location_value: str | None = None) -> tuple
         first = online if online.start() < presence.start() else presence
         return ("online" if first is online else "in_presence"), _snippet(cleaned, first)
     return None
+
+
+# "Register on site or online", "Tickets vor Ort oder online": how to book, not how
+# the course is held.
+_BOOKING_BEFORE = re.compile(
+    r"(?:regist\w*|sign\s+up|book\w*|pay\w*|tickets?|anmeld\w*|inscri\w*|iscri\w*|aanmeld\w*"
+    r"|inschrijv\w*|apply|application|kaarten|billets?|entradas|biglietti|bilhetes)\W+"
+    r"(?:\w+\W+){0,2}$",
+    re.I,
+)
+
+
+def _is_registration_channel(text: str, match: re.Match[str]) -> bool:
+    """A "both ways" phrase right after a booking word; hybrid words always count."""
+    if re.search(r"hybrid|h[ií]brid|ibrid|blended|semi|mist|mixt|mixed", match.group(0), re.I):
+        return False
+    return bool(_BOOKING_BEFORE.search(text[max(0, match.start() - 40):match.start()]))
 
 
 def _search_if(pattern: re.Pattern[str], text: str, lowered: str,

@@ -114,17 +114,22 @@ def _extract(url: str, headers: Headers, body: bytes, taxonomy: Taxonomy,
     ctx.language = _page_language(doc)
 
     page.records = _build_records(ctx, candidates)
-    for record in page.records:
-        if ctx.language is not None:
-            record.set("language", ctx.language.value, ctx.language.evidence)
-        set_edition_status(record, fetched_at)
-        set_signals(record, ctx)
     page.title = ctx.heuristic_title.value if ctx.heuristic_title else None
-    page.language = ctx.language
-    page.text = doc.text
     page.is_listing = ctx.is_listing or (not candidates and (
         doc.n_article_blocks >= 4
         or (doc.n_item_links >= 3 and _has_listing_title(page.title))))
+    page_names = _page_names(doc)
+    for record in page.records:
+        if ctx.language is not None:
+            record.set("language", ctx.language.value, ctx.language.evidence)
+        # The page's words ("has been cancelled") are about this record only when the
+        # page is about it alone, not a listing or a sidebar item.
+        about_page = not page.is_listing and (len(page.records) == 1 or _describes_page(
+            _name_key({"name": record.get("title")}), page_names))
+        set_edition_status(record, fetched_at, ctx, page_text=about_page)
+        set_signals(record, ctx)
+    page.language = ctx.language
+    page.text = doc.text
     return page
 
 
@@ -261,14 +266,43 @@ def _read_site(ctx: PageContext, nodes: list[Any]) -> None:
     ctx.site_name = _without_tld(doc.meta.get("og:site_name")) or _without_tld(ctx.site_name)
     title = doc.title_tag or ""
     suffix = site_suffix(title)
-    if suffix and len(suffix.split()) <= 6 and not title.lower().endswith(
-            (doc.h1 or "\0").lower()) or suffix and doc.h1 and suffix.lower() == doc.h1.lower():
+    if (suffix and len(suffix.split()) <= 6 and not title.lower().endswith(
+            (doc.h1 or "\0").lower()) or suffix and doc.h1 and suffix.lower() == doc.h1.lower()) \
+            and _suffix_names_site(ctx, title, suffix):
         # "<page> - <site>": the last part names the site, even where the theme puts
         # the site's name in the h1 ("Historischer Markt › Verein e.V.").
         ctx.title_suffix = suffix
         if ctx.site_name is None:
             ctx.site_name = suffix
     ctx.site_unit = unit_from_breadcrumbs(doc.breadcrumbs)
+
+
+def _suffix_names_site(ctx: PageContext, title: str, suffix: str) -> bool:
+    """Whether the last part of "<A> – <B>" is the site's name rather than the title's.
+
+    "Café – Einführung in GIS" is one title: with no h1 and no named site, nothing
+    says "Einführung in GIS" is a site.  The suffix is taken for the site's name only
+    when something backs it: an h1 (the page's own title is then known), a site name
+    from og:site_name or schema.org, the domain ("SIB Training" on sib.swiss), an
+    organisation word ("Leiden University", "Verein e.V."), or the suffix standing
+    in the page's text outside the title (a logo, a footer).
+    """
+    doc = ctx.doc
+    if doc.h1 or ctx.site_name or ctx.site_org:
+        return True
+    label = domain_label(ctx.url)
+    squeezed = re.sub(r"[^a-z0-9]", "", suffix.lower())
+    if len(label) >= 3 and len(squeezed) >= 3 and (label in squeezed or squeezed in label):
+        return True
+    cues = ctx.cues
+    if any(pattern.search(suffix) for pattern in cues.provider_categories.values()) or (
+            cues.multilateral is not None and cues.multilateral.search(suffix)):
+        return True
+    if re.search(r"\b(?:e\.\s?V\.|Inc\.?|Ltd\.?|GmbH|gGmbH|AG|SA|S\.A\.|BV|B\.V\.|vzw|asbl)$",
+                 suffix):
+        return True
+    body = doc.text.replace(title, " ") if title else doc.text
+    return suffix.lower() in body.lower()
 
 
 def _without_tld(name: str | None) -> str | None:
@@ -342,8 +376,7 @@ def _build_records(ctx: PageContext, candidates: list[tuple[dict[str, Any], str,
         record = Record()
         fill_from_page(record, ctx, structured=False)
         return [record]
-    page_names = {_name_key({"name": n}) for n in (ctx.doc.h1, ctx.doc.meta.get("og:title"),
-                                                   ctx.doc.title_tag) if n}
+    page_names = _page_names(ctx.doc)
     for node, path, extractor in candidates:
         record = record_from_node(ctx, node, path, extractor)
         if not ctx.is_listing and _describes_page(_name_key(node), page_names):
@@ -353,6 +386,12 @@ def _build_records(ctx: PageContext, candidates: list[tuple[dict[str, Any], str,
         finish_record(record, ctx, node, path, extractor)
         records.append(record)
     return records
+
+
+def _page_names(doc: Document) -> set[str]:
+    """The page's own names (h1, og:title, <title>), normalised like node names."""
+    return {_name_key({"name": n}) for n in (doc.h1, doc.meta.get("og:title"), doc.title_tag)
+            if n}
 
 
 def _describes_page(name: str, page_names: set[str]) -> bool:

@@ -22,6 +22,7 @@ from extractors.dates import DateSpan, find_dates, numeric_order, parse_iso_date
 from extractors.durations import Duration, duration_from_text, parse_iso_duration
 from extractors.document import Document, collapse
 from extractors.fees import Fee, FeeTier, fee_cue_positions, headline_tier, parse_fee
+from extractors.inclusivity import inclusivity_sentence
 from extractors.jsonld import node_types, resolve
 from extractors.modality import (
     modality_from_attendance_mode,
@@ -31,7 +32,8 @@ from extractors.modality import (
 )
 from extractors.providers import org_name, organiser_from_text, provider_category
 from extractors.relative import relative_dates
-from extractors.signals import eu_project, read_signals
+from extractors.signals import city_staff_phrase, eu_project, read_signals
+from extractors.status import status_from_text
 from extractors.titles import domain_label
 from extractors.types import Evidence, Record, Value
 
@@ -83,21 +85,6 @@ _NOT_A_TRAINING = re.compile(
 #: sit near the top; the tail of long pages is programmes, bios and footers.
 _TEXT_WINDOW = 6000
 _OF_COURSE = re.compile(r"\b(?:of course|natürlich|bien sûr|por supuesto)\b", re.I)
-_INCLUSIVITY = re.compile(
-    r"\b(?:inclusiv\w*|inclusion|diversity|divers\w*\s+(?:groups|audiences)|gender|"
-    r"accessib\w+|underrepresented|under-represented|marginali[sz]ed|vulnerable\s+groups|"
-    r"inklusi\w+|inclusi[oó]n\w*|inclusie\w*|inclusão|diversità|diversidad|diversiteit|vielfalt)\b",
-    re.I,
-)
-
-
-# Literal parts of the two patterns above: the scan is skipped where none occurs.
-_EU_LITERALS = ("horizon", "h2020", "erasmus", "interreg", "life programme", "creative europe",
-                "digital europe", "cerv", "urbact", "european", "europä", "unión europea",
-                "unione europea", "union européenne", "europese unie", "união europeia",
-                "grant agreement", "marie sk")
-_INCLUSIVITY_LITERALS = ("inclusi", "inklusi", "divers", "gender", "accessib", "represented",
-                         "marginali", "vulnerable", "vielfalt")
 
 
 @dataclass(slots=True)
@@ -408,12 +395,17 @@ def apply_duration(record: Record, duration: Duration | None, evidence: Evidence
 
 
 def _set_event_status(record: Record, node: dict[str, Any], path: str, extractor: str) -> None:
-    status = str(node.get("eventStatus") or "").lower()
+    """schema.org ``eventStatus`` (cancelled, postponed, rescheduled); an
+    ``OnDemandEvent`` is on demand."""
+    raw = node.get("eventStatus")
+    status = " ".join(map(str, raw)) if isinstance(raw, list) else str(raw or "")
     for word, value in (("cancel", "cancelled"), ("postpon", "postponed"),
                         ("reschedul", "postponed")):
-        if word in status:
+        if word in status.lower():
             record.set("edition_status", value, Evidence(extractor, f"{path}.eventStatus", 0.9))
             return
+    if "OnDemandEvent" in node_types(node):
+        record.set("edition_status", "on demand", Evidence(extractor, f"{path}.@type", 0.8))
 
 
 # ---------------------------------------------------------------------------------------
@@ -698,9 +690,22 @@ def _set_text_fee(record: Record, doc: Document) -> None:
             continue
         seen.add(sentence)
         fee = parse_fee(sentence)
+        line = _line_at(text, start)
+        if fee is None and len(line) <= 40 and text.startswith(line, start):
+            # A short line that starts with the cue ("Free", "Free for everyone") is a
+            # fee value, as under a label.
+            fee = parse_fee(line, standalone=True)
+            sentence = line if fee is not None else sentence
         if fee is not None:
             _apply_fee(record, fee, Evidence("text:fee", sentence[:160], 0.55))
             return
+
+
+def _line_at(text: str, position: int) -> str:
+    """The line of the main window (lines are joined by " \\n ") holding ``position``."""
+    start = text.rfind(" \n ", 0, position)
+    end = text.find(" \n ", position)
+    return text[start + 3 if start >= 0 else 0:end if end >= 0 else len(text)].strip()
 
 
 def _sentence_at(text: str, position: int) -> str:
@@ -813,20 +818,23 @@ def _set_tags(record: Record, ctx: PageContext) -> None:
                                                 0.5))
     audience_text = f"{record.get('audience') or ''} {text}"
     tags = ctx.cues.tags_in("audience", audience_text)
+    if "city_staff" not in tags and city_staff_phrase(audience_text):
+        # Phrases the word list cannot hold ("Mitarbeitende von Kommunalverwaltungen"):
+        # the same reading as the targets_city_staff signal, so the two agree.
+        order = list(ctx.cues.words["audience"]) or ["city_staff"]
+        tags = sorted({*tags, "city_staff"},
+                      key=lambda tag: order.index(tag) if tag in order else len(order))
     record.set("audience_tags", tags, Evidence("taxonomy:audience", "audience and description",
                                                0.5))
 
 
 def _set_eu_and_inclusivity(record: Record, doc: Document) -> None:
     text = doc.text[:_TEXT_WINDOW]
-    lowered = text.lower()
-    project = eu_project(doc.text) if any(w in lowered for w in _EU_LITERALS) else None
+    project = eu_project(doc.text)
     if project:
         record.set("eu_project", project[0], Evidence("text:eu_project", project[1], 0.5))
-    inclusive = _INCLUSIVITY.search(text) if any(w in lowered for w in _INCLUSIVITY_LITERALS) \
-        else None
-    if inclusive:
-        sentence = _sentence_at(text, inclusive.start())[:400]
+    sentence = inclusivity_sentence(text)
+    if sentence:
         record.set("inclusivity", True, Evidence("text:inclusivity", sentence, 0.4))
         record.set("inclusivity_evidence", sentence, Evidence("text:inclusivity", sentence, 0.4))
 
@@ -841,12 +849,28 @@ def set_signals(record: Record, ctx: PageContext) -> None:
     record.set("signals", signals, Evidence("text:signals", source, 0.5))
 
 
-def set_edition_status(record: Record, fetched_at: dt.datetime | None) -> None:
-    """upcoming / ongoing / past relative to the fetch time, when it is known."""
+def set_edition_status(record: Record, fetched_at: dt.datetime | None,
+                       ctx: PageContext | None = None, *, page_text: bool = True) -> None:
+    """Cancelled / postponed / on demand as the page says, else upcoming / ongoing /
+    past relative to the fetch time, when it is known.
+
+    A structured ``eventStatus`` was set before and wins.  The text read is the
+    record's title, plus the page's main text when the page is about one training
+    (a listing's words may be about any of its items).
+    """
     start, end = record.get("start_date"), record.get("end_date")
-    if fetched_at is None or not isinstance(start, dt.date):
-        return
-    today = fetched_at.date()
+    today = fetched_at.date() if fetched_at is not None else None
     last = end if isinstance(end, dt.date) else start
+    if ctx is not None and record.get("edition_status") is None:
+        text = _main_window(ctx.doc) if page_text and not ctx.is_listing else ""
+        said = status_from_text(str(record.get("title") or ""), text)
+        # "On demand" is a way of taking a training with no fixed date; a dated
+        # edition still to come stays upcoming.
+        if said is not None and (said[0] != "on demand" or not isinstance(start, dt.date)
+                                 or (today is not None and last < today)):
+            record.set("edition_status", said[0], Evidence("text:status", said[1][:200], 0.6))
+            return
+    if today is None or not isinstance(start, dt.date):
+        return
     status = "upcoming" if start > today else ("past" if last < today else "ongoing")
     record.set("edition_status", status, Evidence("dates", f"relative to {today}", 0.7))

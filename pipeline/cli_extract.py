@@ -22,12 +22,14 @@ from extractors.pdf import extract_pdf, looks_like_pdf
 from pipeline.cli import clean, config_option, console, friendly_errors, main
 from pipeline.config import load_config
 from pipeline.errors import OfferMapError
-from pipeline.evaluation import evaluate_corpus
+from pipeline.evaluation import CorpusError, evaluate_corpus
 from pipeline.relevance import assess
 
 
 def _read_target(target: str) -> tuple[str, dict[str, str], bytes, dt.datetime]:
-    """URL -> fetched with pipeline.fetch; FILE -> read, fetched at its modification time."""
+    """URL -> fetched with pipeline.fetch (the crawler's User-Agent, SSRF guard and
+    robots.txt rules; errors are one line); FILE -> read, fetched at its modification
+    time."""
     if target.startswith(("http://", "https://")):
         from pipeline.fetch import fetch_url
 
@@ -120,6 +122,10 @@ def extract_command(target: str, as_json: bool, config_dir: Path | None) -> None
 def eval_command(corpus: Path, answers: Path, as_json: bool, config_dir: Path | None) -> None:
     """Measure extraction on saved pages: per-field accuracy and relevance P/R.
 
+    An empty or wrong folder (no page of the answer key in it) or a file that is not
+    an answer key is an error (exit code 2); pages of the key missing from the folder
+    are named on stderr.
+
     \b
     Example:
       offermap eval --corpus ../shared/realworld --answers ../shared/realworld/answers.jsonl
@@ -127,8 +133,13 @@ def eval_command(corpus: Path, answers: Path, as_json: bool, config_dir: Path | 
     taxonomy = load_config(config_dir).taxonomy
     try:
         board = evaluate_corpus(corpus, answers, taxonomy)
-    except (ValueError, KeyError) as error:
-        raise OfferMapError(f"{answers}: not an answer key ({error})") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise CorpusError(f"{answers}: not an answer key ({error})") from None
+    if board.missing:
+        shown = ", ".join(board.missing[:5]) + (" …" if len(board.missing) > 5 else "")
+        click.echo(f"warning: {len(board.missing)} of {len(board.missing) + len(board.pages)} "
+                   f"pages of the answer key are not in {corpus}, not scored: {clean(shown)}",
+                   err=True)
     if as_json:
         sys.stdout.write(json.dumps(board.as_dict()) + "\n")
         return

@@ -35,10 +35,12 @@ from rapidfuzz import fuzz
 from extractors.page import extract_page
 from extractors.taxonomy import Taxonomy
 from extractors.types import Record
+from pipeline.errors import OfferMapError
 from pipeline.relevance import assess
 
 __all__ = [
     "SCORED_FIELDS",
+    "CorpusError",
     "PageResult",
     "Scoreboard",
     "evaluate_corpus",
@@ -52,6 +54,17 @@ SCORED_FIELDS: tuple[str, ...] = (
     "title", "provider", "start_date", "format", "modality", "fee", "language",
 )
 _SCORED_KINDS = ("training", "event")
+_PAGE_KINDS = ("training", "event", "listing", "not_offer")
+
+
+class CorpusError(OfferMapError):
+    """The corpus or the answer key cannot be scored: nothing would be measured.
+
+    Exit code 2, as for a wrong command-line argument: an empty or wrong folder must
+    never print a table of perfect scores.
+    """
+
+    exit_code = 2
 _HEADERS = {"Content-Type": "text/html"}
 
 
@@ -61,13 +74,23 @@ def normalise(text: str) -> str:
 
 
 def load_answers(path: str | Path) -> dict[str, dict[str, Any]]:
-    """``answers.jsonl`` as ``{file: answer}``; blank lines are skipped."""
+    """``answers.jsonl`` as ``{file: answer}``; blank lines are skipped.
+
+    Raises :class:`CorpusError` for a file that is not an answer key (a line that is
+    not a JSON object with a ``file``).
+    """
     answers: dict[str, dict[str, Any]] = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
                 answer = json.loads(line)
+                if not isinstance(answer, dict) or not isinstance(answer.get("file"), str):
+                    raise CorpusError(f"{path}, line {number}: not an answer (no \"file\")")
                 answers[answer["file"]] = answer
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CorpusError(f"{path}: not an answer key in JSON lines ({error})") from None
     return answers
 
 
@@ -162,6 +185,7 @@ class Scoreboard:
     false_positives: int = 0
     false_negatives: int = 0
     pages: list[PageResult] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # named in the key, not in the corpus
 
     def add(self, result: PageResult) -> None:
         """Count one page's field verdicts and relevance outcome."""
@@ -181,15 +205,18 @@ class Scoreboard:
 
     @property
     def precision(self) -> float:
+        """Kept training pages over all kept pages; 1.0 when nothing was kept."""
         predicted = self.true_positives + self.false_positives
         return self.true_positives / predicted if predicted else 1.0
 
     @property
     def recall(self) -> float:
+        """Kept training pages over all training pages; 1.0 when there are none."""
         actual = self.true_positives + self.false_negatives
         return self.true_positives / actual if actual else 1.0
 
     def accuracy(self, name: str) -> float:
+        """Correct over total; 1.0 for a field never scored (the table shows "n/a")."""
         return self.correct[name] / self.total[name] if self.total[name] else 1.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -204,9 +231,13 @@ class Scoreboard:
         """A plain-text table: one line per field, then relevance."""
         lines = [f"{'field':<12} {'correct':>7} {'total':>5} {'accuracy':>8}"]
         for name in SCORED_FIELDS:
-            lines.append(f"{name:<12} {self.correct[name]:>7} {self.total[name]:>5} "
-                         f"{self.accuracy(name):>8.3f}")
-        lines.append(f"relevance    precision {self.precision:.3f}  recall {self.recall:.3f}  "
+            accuracy = f"{self.accuracy(name):>8.3f}" if self.total[name] else f"{'n/a':>8}"
+            lines.append(f"{name:<12} {self.correct[name]:>7} {self.total[name]:>5} {accuracy}")
+        predicted = self.true_positives + self.false_positives
+        actual = self.true_positives + self.false_negatives
+        precision = f"{self.precision:.3f}" if predicted else "n/a"
+        recall = f"{self.recall:.3f}" if actual else "n/a"
+        lines.append(f"relevance    precision {precision}  recall {recall}  "
                      f"(tp {self.true_positives}, fp {self.false_positives}, "
                      f"fn {self.false_negatives}; pages {len(self.pages)})")
         return "\n".join(lines)
@@ -214,19 +245,33 @@ class Scoreboard:
 
 def evaluate_corpus(corpus_dir: str | Path, answers_path: str | Path, taxonomy: Taxonomy, *,
                     require_theme: bool = False) -> Scoreboard:
-    """Run :func:`extract_page` and relevance over every page the answer key names."""
+    """Run :func:`extract_page` and relevance over every page the answer key names.
+
+    Pages the key names but the corpus lacks are listed in ``Scoreboard.missing``.
+    Raises :class:`CorpusError` when the key names no scorable page or when none of
+    its pages is in the corpus: a score over nothing would read as perfect.
+    """
     corpus = Path(corpus_dir)
+    if not corpus.is_dir():
+        raise CorpusError(f"{corpus}: no such folder")
     answers = load_answers(answers_path)
+    wanted = {name: answer for name, answer in answers.items()
+              if answer.get("kind") in _PAGE_KINDS}
+    if not wanted:
+        raise CorpusError(f"{answers_path}: the answer key names no page of kind "
+                          f"{', '.join(_PAGE_KINDS)}")
     urls = _manifest_urls(corpus / "MANIFEST.tsv")
     board = Scoreboard()
-    for name, answer in answers.items():
-        if answer.get("kind") not in ("training", "event", "listing", "not_offer"):
-            continue
+    for name, answer in wanted.items():
         path = corpus / name
         if not path.is_file():
+            board.missing.append(name)
             continue
         url = urls.get(name) or _made_up_url(name)
         board.add(_score_page(name, answer, path.read_bytes(), url, taxonomy, require_theme))
+    if not board.pages:
+        raise CorpusError(f"{corpus}: none of the {len(wanted)} pages named in "
+                          f"{answers_path} is there (wrong folder?)")
     return board
 
 
