@@ -22,7 +22,9 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
+
+from pipeline.errors import ConfigError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -31,16 +33,30 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 BLOCKED_PRIVATE = "blocked_private_address"
 BLOCKED_SCHEME = "blocked_scheme"
 BLOCKED_UNRESOLVED = "blocked_unresolvable_host"
+BLOCKED_INVALID_URL = "blocked_invalid_url"
 
 #: The environment variable (and Scrapy setting) that opens networks on purpose.
 ALLOW_ENV = "OFFERMAP_ALLOW_NETWORKS"
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
-# Ranges Python's ``is_global`` does not cover on every version, named for clarity.
-_CARRIER_GRADE_NAT = ipaddress.ip_network("100.64.0.0/10")
-_METADATA = ipaddress.ip_address("169.254.169.254")
+# Cloud metadata services (AWS, GCP, Azure, ...; AWS also on IPv6): never contacted,
+# whatever the allowlist says, and an allowlist that covers one is refused.
+METADATA_ADDRESSES = (ipaddress.ip_address("169.254.169.254"),
+                      ipaddress.ip_address("fd00:ec2::254"))
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+# Every range that IANA's special-purpose registries mark as not globally reachable,
+# named here so that the verdict does not depend on the Python version's
+# ``is_global`` (3.11 lets fec0::/10 and 192.0.0.8 through).  ``not is_global`` is
+# checked as well, for anything a later registry adds.
+_NOT_GLOBAL = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+    "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "::/8", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20",
+    "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+))
 
 # The legacy IPv4 spellings that inet_aton (and so getaddrinfo) accepts:
 # 2130706433, 0177.0.0.1, 0x7f.1, 127.1.  Matched strictly so that names such
@@ -59,6 +75,13 @@ class Blocked(Exception):
 
 class TransientLookupError(OSError):
     """The resolver did not answer this time (EAI_AGAIN): worth a retry, unlike NXDOMAIN."""
+
+
+class InvalidAllowlist(ConfigError, ValueError):
+    """``OFFERMAP_ALLOW_NETWORKS`` does not parse, or opens what must stay closed.
+
+    A ConfigError, so the command line prints it as one line and exits 2.
+    """
 
 
 # --- hosts and addresses -------------------------------------------------------------
@@ -87,12 +110,55 @@ def literal_address(host: str) -> IPAddress | None:
 
 
 def parse_networks(spec: str | Iterable[str] | None) -> tuple[Network, ...]:
-    """Networks from "127.0.0.0/8, ::1/128" or a list of such strings."""
+    """Networks from "127.0.0.0/8, ::1/128" or a list of such strings.
+
+    Raises :class:`InvalidAllowlist` naming the variable, the whole value and the
+    item that is not a network.
+    """
     if not spec:
         return ()
     items = re.split(r"[\s,]+", spec) if isinstance(spec, str) else list(spec)
-    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items
-                 if item and item.strip())
+    networks = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise InvalidAllowlist(
+                f"{ALLOW_ENV}={_shown(spec)}: {text!r} is not a network; write addresses "
+                "or CIDR networks separated by commas, e.g. \"127.0.0.0/8, ::1/128\""
+            ) from None
+    return tuple(networks)
+
+
+def unsafe_allowlist_reason(networks: Iterable[Network]) -> str | None:
+    """Why an allowlist must not be used, or None: it may not open every address,
+    nor a cloud metadata service (0.0.0.0/1 plus 128.0.0.0/1 covers 169.254.169.254)."""
+    for network in networks:
+        if network.prefixlen == 0:
+            return (f"{network} opens every address, including the cloud metadata "
+                    "service: list only the networks you need")
+        for metadata in METADATA_ADDRESSES:
+            if metadata.version == network.version and metadata in network:
+                return (f"{network} covers the cloud metadata address {metadata}, which "
+                        "gives out credentials: list only the networks you need")
+    return None
+
+
+def allow_networks(spec: str | Iterable[str] | None) -> tuple[Network, ...]:
+    """The allowlist from ``spec``, refused (:class:`InvalidAllowlist`) when unsafe."""
+    networks = parse_networks(spec)
+    reason = unsafe_allowlist_reason(networks)
+    if reason is not None:
+        raise InvalidAllowlist(f"{ALLOW_ENV}={_shown(spec)}: {reason}")
+    return networks
+
+
+def _shown(spec: str | Iterable[str]) -> str:
+    text = spec if isinstance(spec, str) else ",".join(str(item) for item in spec)
+    return repr(text[:200])
 
 
 def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
@@ -116,6 +182,8 @@ class AddressPolicy:
 
     def refusal(self, address: IPAddress) -> str | None:
         """Why ``address`` must not be contacted, or None when it may be."""
+        if address in METADATA_ADDRESSES:
+            return BLOCKED_PRIVATE  # not even an allowlist opens the metadata service
         if self.allowed(address):
             return None
         inner = embedded_ipv4(address)
@@ -131,10 +199,11 @@ class AddressPolicy:
 
 
 def _is_internal(address: IPAddress) -> bool:
-    return (address == _METADATA or address.is_loopback or address.is_private
-            or address.is_link_local or address.is_multicast or address.is_unspecified
-            or address.is_reserved or address in _CARRIER_GRADE_NAT
-            or not address.is_global)
+    if any(address.version == net.version and address in net for net in _NOT_GLOBAL):
+        return True
+    return (address.is_loopback or address.is_private or address.is_link_local
+            or address.is_multicast or address.is_unspecified or address.is_reserved
+            or getattr(address, "is_site_local", False) or not address.is_global)
 
 
 # --- resolution and pinning ----------------------------------------------------------
@@ -173,7 +242,7 @@ class Guard:
         ``trusted`` is for the operator's own endpoints (the configured search
         backend): they are resolved and pinned, but not held to the policy.
         """
-        parts = urlsplit(url)
+        parts = self.check_syntax(url)
         if parts.scheme.lower() not in ALLOWED_SCHEMES:
             raise Blocked(BLOCKED_SCHEME, f"{parts.scheme or 'no'} scheme in {url[:200]}")
         host = normalise_host(parts.hostname or "")
@@ -183,6 +252,20 @@ class Guard:
         if not trusted:
             self._judge(host, addresses)
         return addresses
+
+    @staticmethod
+    def check_syntax(url: str) -> SplitResult:
+        """``url`` split, with a host and port that parse; :class:`Blocked` otherwise.
+
+        ``http://[::1/`` (an unclosed IPv6 bracket) and ``http://h:99999/`` (a port
+        out of range) are refused as ``blocked_invalid_url``, not a ValueError.
+        """
+        try:
+            parts = urlsplit(url)
+            _host, _port = parts.hostname, parts.port  # each may raise ValueError
+        except ValueError as error:
+            raise Blocked(BLOCKED_INVALID_URL, f"{url[:200]}: {error}") from None
+        return parts
 
     def pin(self, host: str) -> tuple[str, ...]:
         """The addresses ``host`` is pinned to, resolving it the first time."""
@@ -251,13 +334,18 @@ _GUARDS_LOCK = threading.Lock()
 
 
 def allow_networks_from(settings: Any | None = None) -> tuple[Network, ...]:
-    """The allowlist: the Scrapy setting when given, else the environment variable."""
+    """The allowlist: the Scrapy setting when given, else the environment variable.
+
+    Raises :class:`InvalidAllowlist` (one line naming the variable and the value)
+    when it does not parse or opens the cloud metadata service.  Commands call this
+    before they start, so a typo stops them instead of every request.
+    """
     value: Any = None
     if settings is not None:
         value = settings.get("OFFERMAP_ALLOW_NETWORKS")
     if value is None:
         value = os.environ.get(ALLOW_ENV, "")
-    return parse_networks(value)
+    return allow_networks(value)
 
 
 def guard_for(settings: Any) -> Guard:
@@ -277,16 +365,21 @@ def guard_for(settings: Any) -> Guard:
 __all__ = [
     "ALLOWED_SCHEMES",
     "ALLOW_ENV",
+    "BLOCKED_INVALID_URL",
     "BLOCKED_PRIVATE",
     "BLOCKED_SCHEME",
     "BLOCKED_UNRESOLVED",
+    "METADATA_ADDRESSES",
     "AddressPolicy",
     "Blocked",
     "Guard",
+    "InvalidAllowlist",
     "TransientLookupError",
+    "allow_networks",
     "allow_networks_from",
     "guard_for",
     "literal_address",
     "normalise_host",
     "parse_networks",
+    "unsafe_allowlist_reason",
 ]

@@ -4,6 +4,7 @@ Checks the configuration files, the database (reachable, schema current), the
 search backends (reachable; SearXNG with JSON output on, RELIABILITY.md finding 4),
 the crawler's safety settings (robots.txt policy, user agent, SSRF resolver, schemes)
 and the network allowlist.  Exits 1 when something is wrong; warnings alone exit 0.
+It only looks: a database file that does not exist is reported, not created.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cli import clean, config_option, console, database_option, main
+
+#: The contact in the User-Agent when OFFERMAP_CONTACT is not set (crawler/settings.py).
+DEFAULT_CONTACT = "https://github.com/offermap/offermap"
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,14 @@ def check_config(config_dir: Path | None) -> tuple[list[Finding], Any]:
 
 def check_database(db_url: str | None) -> list[Finding]:
     from db.schema import head_revision
-    from db.session import Database
+    from db.session import Database, default_database_url, normalise_url
 
+    missing = _missing_sqlite_file(normalise_url(db_url or default_database_url()))
+    if missing is not None:
+        # Opening it would create the file (and its folders): the doctor only looks.
+        return [Finding("problem", "database", f"{missing} does not exist: check --db "
+                        "(or OFFERMAP_DATABASE_URL), or create it with `offermap db "
+                        "upgrade`")]
     try:
         database = Database(db_url, create=False)
         has_schema = database.has_schema()
@@ -63,18 +73,46 @@ def check_database(db_url: str | None) -> list[Finding]:
     return [Finding("ok", "database", f"{where} is reachable, schema {revision} is current")]
 
 
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist yet, else None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # Database() says what is wrong with it
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = parsed.database or ""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return None if Path(path).expanduser().exists() else path
+
+
 # --- search backends -----------------------------------------------------------------
 
 
 def check_backends(config: Any, probe: Callable[[str], tuple[int, bytes]]) -> list[Finding]:
+    from crawler.backends import make_backend
+    from pipeline.errors import BackendMisconfigured
+
     findings = []
     for name in config.keywords.use_backends:
         settings = getattr(config.keywords.backends, name, None)
         url = getattr(settings, "url", None)
+        try:
+            # Builds the adapter without sending anything: a keyed backend without
+            # its key in the environment is refused here, as the crawl would.
+            make_backend(name, config.keywords)
+        except (BackendMisconfigured, ValueError) as error:
+            findings.append(Finding("problem", f"backend {name}", f"{error}: a crawl would "
+                                    "stop this backend as misconfigured"))
+            continue
         if name != "searxng" or url is None:
             # Keyed APIs count every request against a quota: not probed here.
-            findings.append(Finding("ok", f"backend {name}", f"configured ({url}); not "
-                                    "probed, to spare its quota"))
+            findings.append(Finding("ok", f"backend {name}", f"configured ({url}), its "
+                                    "credentials are set; not probed, to spare its quota"))
             continue
         findings.append(_check_searxng(url, probe))
     return findings
@@ -111,7 +149,8 @@ def operator_probe(url: str) -> tuple[int, bytes]:
     from pipeline.fetch import fetch_url
 
     anything = AddressPolicy(tuple(ipaddress.ip_network(n) for n in ("0.0.0.0/0", "::/0")))
-    result = fetch_url(url, timeout=10, max_bytes=2 * 1024 * 1024, guard=Guard(policy=anything))
+    result = fetch_url(url, timeout=10, max_bytes=2 * 1024 * 1024, guard=Guard(policy=anything),
+                       obey_robots=False)
     return result.status, result.body
 
 
@@ -127,6 +166,10 @@ def check_crawler(settings: Any) -> list[Finding]:
     elif "scrapy" in agent.lower():
         findings.append(Finding("problem", "user agent", f"{agent!r} contains 'Scrapy', "
                                 "which SearXNG's bot detection refuses"))
+    elif DEFAULT_CONTACT in agent:
+        findings.append(Finding("warning", "user agent", f"{agent!r} names offermap's own "
+                                "project page: set OFFERMAP_CONTACT to a URL where site "
+                                "owners reach you"))
     else:
         findings.append(Finding("ok", "user agent", agent))
     middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
@@ -149,21 +192,18 @@ def check_crawler(settings: Any) -> list[Finding]:
 
 
 def check_allowlist(settings: Any) -> list[Finding]:
-    from crawler.safety import parse_networks
+    from crawler.safety import InvalidAllowlist, allow_networks
 
     raw = settings.get("OFFERMAP_ALLOW_NETWORKS") or ""
     try:
-        networks = parse_networks(raw)
-    except ValueError as error:
-        return [Finding("problem", "allowlist", f"OFFERMAP_ALLOW_NETWORKS={raw!r} is not a "
-                        f"list of networks: {error}")]
+        # The same check `offermap crawl` and `offermap extract` make before starting.
+        networks = allow_networks(raw)
+    except InvalidAllowlist as error:
+        return [Finding("problem", "allowlist", f"{error}; crawl and extract refuse to "
+                        "start with it")]
     if not networks:
         return [Finding("ok", "allowlist", "empty: loopback and private networks are "
                         "refused")]
-    wide = [n for n in networks if n.prefixlen == 0]
-    if wide:
-        return [Finding("problem", "allowlist", f"{wide[0]} opens every address, including "
-                        "the cloud metadata service: list only the networks you need")]
     listed = ", ".join(str(n) for n in networks)
     return [Finding("warning", "allowlist", f"{listed} opened on purpose: links from the "
                     "web may reach these networks (fine for the demo and tests)")]

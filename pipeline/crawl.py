@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.items import FetchedPage, SearchResponse
+from crawler.safety import allow_networks_from
 from crawler.spiders.providers import ProvidersSpider
 from crawler.spiders.search import SearchSpider
 from db.session import Database
@@ -56,9 +57,12 @@ def run_crawl(config: Config, database: Database, *, spiders: Iterable[str] = SP
 
     Can run once per process: Twisted's reactor cannot be restarted.
     """
+    settings = crawler_settings(config, overrides)
+    # A bad OFFERMAP_ALLOW_NETWORKS is a ConfigError (one line, exit 2) raised here,
+    # before a run is recorded; inside Scrapy it would only be logged.
+    allow_networks_from(settings)
     store = Store(database, kind=kind, dedup=config.dedup)
     store.start_run()
-    settings = crawler_settings(config, overrides)
     process = CrawlerProcess(settings)
     crawlers: list[Crawler] = []
     for name in spiders:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
 from crawler.middlewares.safety import is_trusted
@@ -26,6 +27,18 @@ logger = logging.getLogger(__name__)
 _FLOORS: weakref.WeakKeyDictionary[Any, dict[str, float]] = weakref.WeakKeyDictionary()
 
 PUSHBACK_STATUSES = frozenset({429, 503})
+
+
+class GaveUp(IgnoreRequest):
+    """A URL given up for this run: the host asked us to wait longer than we will.
+
+    An IgnoreRequest, so it is never retried; it carries the response, so the page
+    is stored with its status and this reason.
+    """
+
+    def __init__(self, reason: str, response: Response) -> None:
+        super().__init__(reason)
+        self.response = response
 
 
 def floors_for(crawler: Any) -> dict[str, float]:
@@ -91,12 +104,6 @@ class PolitenessMiddleware:
             return response
         key, slot = downloader._get_slot(request)
         asked = retry_after_seconds(response.headers.get(b"Retry-After"))
-        if asked is not None and asked > self.max_backoff:
-            # Waiting that long inside one run is not polite either: give up on the
-            # URL now (no retry) and let a later run fetch it.
-            request.meta["dont_retry"] = True
-            request.meta["offermap_gave_up"] = f"Retry-After {asked:.0f}s is too long"
-            self._count("offermap/backoff/gave_up")
         wanted = max(self.min_backoff, 2 * slot.delay, (asked or 0.0) + self.margin)
         floor = raise_floor(self.crawler, key, min(wanted, self.max_backoff))
         slot.delay = max(slot.delay, floor)
@@ -104,6 +111,14 @@ class PolitenessMiddleware:
         self._count(f"offermap/backoff/{response.status}")
         logger.info("%s answered %s: delay for %s is now %.2fs", request.url[:200],
                     response.status, key, slot.delay)
+        if asked is not None and asked > self.max_backoff:
+            # Waiting that long inside one run is not polite either: give up on the
+            # URL now (no retry) and let a later run fetch it.  Raised, so the
+            # request's errback stores the page with this reason, not "HTTP 429".
+            self._count("offermap/backoff/gave_up")
+            raise GaveUp(f"backoff: HTTP {response.status} with Retry-After {asked:.0f} s, "
+                         f"more than OFFERMAP_MAX_BACKOFF ({self.max_backoff:.0f} s): "
+                         "given up for this run", response)
         return response
 
     def _downloader(self) -> Any:

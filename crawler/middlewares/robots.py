@@ -37,13 +37,17 @@ class RobotsVerdict:
 
 def verdict_from_response(response: Response) -> RobotsVerdict:
     """What a robots.txt answer means for the host (RFC 9309 §2.3.1)."""
-    status = response.status
+    return verdict_from(response.status, response.body, response.url)
+
+
+def verdict_from(status: int, body: bytes, url: str) -> RobotsVerdict:
+    """The same, from the status and body (shared with pipeline/fetch.py)."""
     if 200 <= status < 300:
-        text = response.body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
+        text = body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
         try:
             return RobotsVerdict(Protego.parse(text))
         except Exception as error:  # noqa: BLE001 - a broken file is no rules at all
-            logger.info("unparseable robots.txt at %s: %s", response.url, error)
+            logger.info("unparseable robots.txt at %s: %s", url, error)
             return RobotsVerdict(None)
     if status == 429 or status >= 500:
         # 429 is "slow down", not "no rules": treated like a server error.

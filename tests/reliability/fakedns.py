@@ -22,13 +22,17 @@ from crawler.safety import Guard
 
 ENV = "OFFERMAP_TEST_FAKE_DNS"
 
+#: A fake-DNS answer meaning "no answer this time" (EAI_AGAIN): worth a retry.
+TRANSIENT = "EAI_AGAIN"
+
 #: Where a checked address that has no stand-in is dialled: a canary.
 CATCH_ALL = "127.0.0.254"
 
 
 @dataclass
 class FakeDns:
-    """names: host -> list of answers, one per lookup (the last one repeats);
+    """names: host -> list of answers, one per lookup (the last one repeats); the
+    answer ``["EAI_AGAIN"]`` is a resolver that did not answer this time;
     dial: checked address -> the loopback address that stands for it."""
 
     names: dict[str, list[list[str]]] = field(default_factory=dict)
@@ -56,7 +60,10 @@ class FakeGuard(Guard):
             raise socket.gaierror(socket.EAI_NONAME, f"{host}: not in the fake DNS")
         count = self._lookups.get(host, 0)
         self._lookups[host] = count + 1
-        return answers[min(count, len(answers) - 1)]
+        answer = answers[min(count, len(answers) - 1)]
+        if answer == [TRANSIENT]:
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return answer
 
     def dial(self, address: str) -> str:
         if address in self._dial:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.middlewares.politeness import retry_after_seconds
-from tests.reliability.fakedns import FakeDns
+from tests.reliability.fakedns import TRANSIENT, FakeDns
 from tests.reliability.harness import crawl, port_of, write_config
 from tests.servers import LoopbackServer, Reply, html
 
@@ -122,3 +122,45 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert retry_after_seconds(b"120") == 120.0
     assert retry_after_seconds("Thu, 03 Dec 2026 12:00:30 GMT", now) == 30.0
     assert retry_after_seconds("soon") is None
+
+
+def test_a_retry_after_too_long_to_wait_is_given_up_with_its_reason(tmp_path: Path) -> None:
+    wait = Script(status(429, **{"Retry-After": "3600"}), html("<h1>ok</h1>"))
+    site = LoopbackServer({"/robots.txt": ROBOTS, "/wait": wait}, host="127.0.0.44")
+    with site:
+        dns = FakeDns(names={"w.example.org": [["93.184.218.4"]]},
+                      dial={"93.184.218.4": "127.0.0.44"})
+        config = write_config(tmp_path / "config", providers=[
+            provider("w", "w.example.org", site, ["/wait"])])
+        started = time.monotonic()
+        result = crawl(tmp_path, config, dns, spiders=("providers",),
+                       overrides={"OFFERMAP_MAX_BACKOFF": 120})
+        took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(wait.times) == 1 and took < 60  # asked once, not waited for, not retried
+    (page,) = [page for page in result.pages() if page.url.endswith("/wait")]
+    assert page.status == 429 and page.outcome == "fetch_error"
+    assert "Retry-After 3600 s" in (page.error or "") and "OFFERMAP_MAX_BACKOFF" in page.error
+    assert "given up for this run" in page.error
+    assert result.stat("offermap/backoff/gave_up") == 1 and result.stat("retry/count") == 0
+
+
+def test_a_transient_dns_failure_is_retried_and_nxdomain_is_not(tmp_path: Path) -> None:
+    target = Script(html("<h1>ok</h1>"))
+    site = LoopbackServer({"/robots.txt": ROBOTS, "/page": target}, host="127.0.0.45")
+    with site:
+        dns = FakeDns(names={"flaky.example.org": [[TRANSIENT], ["93.184.218.5"]]},
+                      dial={"93.184.218.5": "127.0.0.45"})  # gone.example.org: NXDOMAIN
+        port = port_of(site)
+        config = write_config(tmp_path / "config", providers=[{
+            "name": "dns", "allowed_domains": ["flaky.example.org", "gone.example.org"],
+            "max_depth": 0, "theme_filter": False,
+            "start_urls": [f"http://flaky.example.org:{port}/page",
+                           f"http://gone.example.org:{port}/page"]}])
+        result = crawl(tmp_path, config, dns, spiders=("providers",))
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = {page.url.split("//", 1)[1].split(".", 1)[0]: page for page in result.pages()}
+    assert pages["flaky"].status == 200 and len(target.times) == 1
+    assert (pages["gone"].error or "").startswith("dns_error: gone.example.org"), pages["gone"]
+    assert result.stat("retry/count") == 1  # the EAI_AGAIN once; the NXDOMAIN never
+    assert result.stat("retry/reason_count/twisted.internet.error.DNSLookupError") == 1

@@ -13,14 +13,18 @@ from pathlib import Path
 import pytest
 
 from crawler.safety import (
+    BLOCKED_INVALID_URL,
     BLOCKED_PRIVATE,
     BLOCKED_SCHEME,
     AddressPolicy,
     Blocked,
     Guard,
+    InvalidAllowlist,
+    allow_networks,
     literal_address,
     parse_networks,
 )
+from tests.conftest import run_offermap
 from tests.reliability.fakedns import FakeDns
 from tests.reliability.harness import PUBLIC, canaries, crawl, port_of, write_config
 from tests.servers import LoopbackServer, html, searxng_json
@@ -30,6 +34,9 @@ FORBIDDEN_SPELLINGS = [
     "100.64.0.1", "169.254.169.254", "0.0.0.0", "[::1]", "[::ffff:127.0.0.1]",
     "[::ffff:7f00:1]", "[fd00::1]", "[fe80::1]", "[::]", "224.0.0.1", "2130706433",
     "0177.0.0.1", "0x7f.1", "0x7f.0.0.1", "127.1", "[64:ff9b::a00:5]", "[2002:a00:5::]",
+    # Not global, though Python 3.11's ipaddress lets the first two through.
+    "[fec0::1]", "192.0.0.8", "198.18.0.1", "192.0.2.1", "240.0.0.1", "[2001:db8::1]",
+    "[64:ff9b:1::a00:5]", "[fd00:ec2::254]",
 ]
 
 
@@ -70,6 +77,44 @@ def test_the_allowlist_opens_only_the_networks_it_names() -> None:
     assert policy.refusal(ipaddress.ip_address("::1")) is None
     assert policy.refusal(ipaddress.ip_address("10.0.0.5")) == BLOCKED_PRIVATE
     assert policy.refusal(ipaddress.ip_address("169.254.169.254")) == BLOCKED_PRIVATE
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.216.34", "2606:4700::1111",
+                                     "::ffff:8.8.8.8"])
+def test_public_addresses_pass(address: str) -> None:
+    assert AddressPolicy().refusal(ipaddress.ip_address(address)) is None
+
+
+def test_not_even_an_allowlist_opens_the_metadata_service() -> None:
+    everything = AddressPolicy(parse_networks("0.0.0.0/0, ::/0"))
+    assert everything.refusal(ipaddress.ip_address("10.0.0.5")) is None
+    assert everything.refusal(ipaddress.ip_address("169.254.169.254")) == BLOCKED_PRIVATE
+    assert everything.refusal(ipaddress.ip_address("fd00:ec2::254")) == BLOCKED_PRIVATE
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    ("garbage", "'garbage' is not a network"),
+    ("127.0.0.0/8, 10.0.0.0/33", "'10.0.0.0/33' is not a network"),
+    ("0.0.0.0/1,128.0.0.0/1", "covers the cloud metadata address 169.254.169.254"),
+    ("169.254.0.0/16", "covers the cloud metadata address 169.254.169.254"),
+    ("fd00::/8", "covers the cloud metadata address fd00:ec2::254"),
+    ("::/0", "opens every address"),
+])
+def test_an_invalid_or_unsafe_allowlist_is_refused_in_one_line(value: str, named: str) -> None:
+    with pytest.raises(InvalidAllowlist) as refused:
+        allow_networks(value)
+    message = str(refused.value)
+    assert message.startswith(f"OFFERMAP_ALLOW_NETWORKS={value!r}: ") and named in message
+    assert "\n" not in message and refused.value.exit_code == 2
+    assert allow_networks("127.0.0.0/8, ::1/128") == parse_networks("127.0.0.0/8 ::1/128")
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://93.184.216.34:99999/",
+                                 "http://[not-an-address]/"])
+def test_a_malformed_url_is_refused_not_raised(url: str) -> None:
+    with pytest.raises(Blocked) as refused:
+        Guard(lookup=lambda name: ["93.184.216.34"]).check_url(url)
+    assert refused.value.reason == BLOCKED_INVALID_URL
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "data:text/html,<h1>x</h1>",
@@ -151,3 +196,30 @@ def test_search_results_redirects_and_refreshes_never_reach_internal_addresses(
     # Refused, never retried.
     assert result.stat("retry/count") == 0
     assert result.stat(f"offermap/blocked/{BLOCKED_PRIVATE}") >= len(forbidden) - 3
+
+
+def test_crawl_refuses_an_invalid_allowlist_before_it_starts(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config")
+    db = tmp_path / "never.sqlite"
+    result = run_offermap("crawl", "--db", str(db), "--config-dir", str(config), "--quiet",
+                          env={"OFFERMAP_ALLOW_NETWORKS": "garbage"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    said = " ".join(result.stderr.split())
+    assert said.startswith("Error: OFFERMAP_ALLOW_NETWORKS='garbage': 'garbage' is not a "
+                           "network"), said
+    assert "Traceback" not in result.stderr and not db.exists()
+
+
+def test_backend_trust_does_not_follow_a_redirect_to_another_host() -> None:
+    from scrapy.http import Request
+
+    from crawler.middlewares.safety import TRUSTED, is_trusted
+
+    search = "http://127.0.0.1:8888/search?q=x"
+    assert is_trusted(Request(search, meta={TRUSTED: True}))
+    assert not is_trusted(Request(search))
+    same_host = Request("http://127.0.0.1:8888/search?q=x&p=2",
+                        meta={TRUSTED: True, "redirect_urls": [search]})
+    assert is_trusted(same_host)
+    elsewhere = Request("http://10.0.0.5/admin", meta={TRUSTED: True, "redirect_urls": [search]})
+    assert not is_trusted(elsewhere)
