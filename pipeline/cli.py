@@ -6,7 +6,6 @@ import functools
 import re
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,7 +16,8 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from db.models import Candidate, Decision, FieldChange, Hit, Query, Source
+from crawler.safety import allow_networks_from
+from db.models import Candidate, FieldChange, Hit, Query, Source
 from db.session import Database, default_database_url
 from pipeline import export
 from pipeline.config import load_config
@@ -109,6 +109,7 @@ def crawl(db_url: str | None, config_dir: Path | None, spiders: tuple[str, ...],
       OFFERMAP_SEARXNG_URL=http://127.0.0.1:8888 offermap crawl --spider search
     """
     config = load_config(config_dir)  # validated before the database is touched
+    allow_networks_from(None)  # so is $OFFERMAP_ALLOW_NETWORKS (exit 2 when invalid)
     database = Database(db_url)
     summary = _crawl_with_progress(config, database, spiders or ("search", "providers"),
                                    quiet=quiet)
@@ -308,27 +309,6 @@ def _display(value: Any) -> str:
 # --- decisions -----------------------------------------------------------------------
 
 
-def _decide(db_url: str | None, candidate_id: int, action: str, reason: str | None,
-            actor: str) -> None:
-    database = _open(db_url)
-    status = {"accept": "accepted", "reject": "rejected"}[action]
-    with database.transaction() as session:
-        candidate = session.get(Candidate, candidate_id)
-        if candidate is None:
-            raise OfferMapError(f"No candidate {candidate_id} in {database.display_url}")
-        if candidate.merged_into_id is not None:
-            raise OfferMapError(f"Candidate {candidate_id} was merged into "
-                                f"{candidate.merged_into_id}; decide on that one")
-        candidate.status = status
-        candidate.reason = reason
-        candidate.decided_at = datetime.now(UTC)
-        candidate.decided_by = actor
-        session.add(Decision(candidate_id=candidate.id, action=action, reason=reason,
-                             actor=actor))
-        title = candidate.title
-    console.print(f"#{candidate_id} {clean(title)}: {status}")
-
-
 def _actor_option(command: F) -> F:
     return click.option("--by", "actor", default=lambda: _whoami(), show_default="your login",
                         help="Who decides (recorded with the decision).")(command)
@@ -341,39 +321,6 @@ def _whoami() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "cli"
-
-
-@main.command()
-@click.argument("candidate_id", type=int)
-@database_option
-@_actor_option
-@friendly_errors
-def accept(candidate_id: int, db_url: str | None, actor: str) -> None:
-    """Accept a candidate into the database.
-
-    \b
-    Example:
-      offermap accept 12
-    """
-    _decide(db_url, candidate_id, "accept", None, actor)
-
-
-@main.command()
-@click.argument("candidate_id", type=int)
-@click.option("--reason", required=True, help="Why it is excluded (kept with the decision).")
-@database_option
-@_actor_option
-@friendly_errors
-def reject(candidate_id: int, reason: str, db_url: str | None, actor: str) -> None:
-    """Reject a candidate, with a reason.
-
-    \b
-    Example:
-      offermap reject 13 --reason "not a training: conference"
-    """
-    if not reason.strip():
-        raise click.BadParameter("must not be empty", param_hint="--reason")
-    _decide(db_url, candidate_id, "reject", reason.strip(), actor)
 
 
 # --- demo ----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import click
 
 from pipeline import export
 from pipeline.cli import (
-    STATUSES,
     _open,
     clean,
     console,
@@ -32,19 +31,23 @@ def _split_fields(_context: click.Context, _param: click.Parameter,
 
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(export.FORMATS), default=None,
-              help="File format  [default: from the --out suffix, else csv]")
+              help="File format  [default: from the --out suffix (.csv, .xlsx, .json, "
+                   ".jsonl, .sqlite, .jsonld); csv for a name without a suffix; any other "
+                   "suffix needs --format]")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write (replaced atomically).")
-@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
-              help="Which candidates (repeatable)  [default: accepted]")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(export.STATUSES),
+              help="Which candidates (repeatable; maybe = set aside by a reviewer)  "
+                   "[default: accepted]")
 @click.option("--fields", multiple=True, callback=_split_fields, metavar="NAME,NAME…",
               help="Only these columns, in this order (comma-separated or repeated).")
 @click.option("--with-evidence", is_flag=True,
               help="Add each field's evidence (extractor, text, confidence) from the "
                    "primary source.")
 @click.option("--with-editions", is_flag=True,
-              help="Add the editions: one per source (URL, origin, dates, fee) until "
-                   "editions are modelled.")
+              help="Add the editions: URL, origin, start and end dates, modality, "
+                   "edition status and fee of each (one per source where a training has "
+                   "no recorded editions).")
 @click.option("--bom", is_flag=True, help="Start the CSV with a byte-order mark (for Excel).")
 @database_option
 @friendly_errors
@@ -60,11 +63,14 @@ def export_command(fmt: str | None, out: Path, statuses: tuple[str, ...],
     Examples:
       offermap export --format csv --out trainings.csv
       offermap export --out trainings.xlsx --with-evidence
-      offermap export --out trainings.sqlite --status accepted --status pending
+      offermap export --out trainings.sqlite --status accepted --status maybe
       offermap export --out trainings.jsonld --with-editions
       offermap export --out short.csv --fields title,provider,url --bom
     """
-    fmt = fmt or export.format_from_suffix(out) or "csv"
+    try:
+        fmt = export.format_for(out, fmt)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--out") from None
     columns = export.choose_columns(fields, with_evidence=with_evidence,
                                     with_editions=with_editions)
     database = _open(db_url)

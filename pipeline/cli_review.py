@@ -18,6 +18,7 @@ from pipeline.cli import (
     print_candidates,
     show_candidate,
 )
+from pipeline.errors import OfferMapError
 
 # --- serve ---------------------------------------------------------------------------
 
@@ -167,13 +168,70 @@ def review_show(candidate_id: int, db_url: str | None) -> None:
 
 def _decide(db_url: str | None, candidate_id: int, verdict: str, actor: str,
             reason: str | None = None) -> None:
+    """One decision through the review service: the shared reasons, the history and
+    ``offermap review undo`` are the web app's."""
     from review import service
+    from review.fields import InvalidInput
 
-    with _open(db_url).transaction() as session:
+    database = _open(db_url)
+    with database.transaction() as session:
         service.ensure_default_reasons(session)
-        candidate = service.decide(session, candidate_id, verdict, actor, reason)
+        try:
+            candidate = service.decide(session, candidate_id, verdict, actor, reason)
+        except service.NotFound:
+            raise OfferMapError(f"No candidate {candidate_id} in {database.display_url}"
+                                ) from None
+        except InvalidInput as error:
+            if verdict != "exclude":
+                raise
+            known = "; ".join(f'"{item.text}"' for item in service.reasons(session))
+            raise InvalidInput(f"{error}. Choose one of: {known} (an admin adds reasons "
+                               "in the web app's Admin page)") from None
         console.print(f"#{candidate.id} {clean(candidate.title)}: {candidate.status}"
                       + (f" ({clean(candidate.reason)})" if candidate.reason else ""))
+
+
+# `offermap accept` and `offermap reject` (defined in pipeline/cli.py) are kept, with
+# their options, as the same actions as `review include` and `review exclude`: the
+# definitions below replace those on `main`.
+
+
+@main.command("accept")
+@click.argument("candidate_id", type=int)
+@database_option
+@_actor_option
+@friendly_errors
+def accept(candidate_id: int, db_url: str | None, actor: str) -> None:
+    """Accept a candidate (the same as `offermap review include`).
+
+    `offermap review undo --by NAME` takes it back.
+
+    \b
+    Example:
+      offermap accept 12
+    """
+    _decide(db_url, candidate_id, "include", actor)
+
+
+@main.command("reject")
+@click.argument("candidate_id", type=int)
+@click.option("--reason", required=True,
+              help="One of the shared exclusion reasons (`offermap review reasons`).")
+@database_option
+@_actor_option
+@friendly_errors
+def reject(candidate_id: int, reason: str, db_url: str | None, actor: str) -> None:
+    """Reject a candidate with a shared reason (the same as `offermap review exclude`).
+
+    `offermap review undo --by NAME` takes it back.
+
+    \b
+    Example:
+      offermap reject 13 --reason "off theme"
+    """
+    if not reason.strip():
+        raise click.BadParameter("must not be empty", param_hint="--reason")
+    _decide(db_url, candidate_id, "exclude", actor, reason.strip())
 
 
 @review.command("include")
@@ -261,4 +319,4 @@ def review_reasons(db_url: str | None) -> None:
             console.print(clean(reason.text))
 
 
-__all__ = ["review", "serve", "users"]
+__all__ = ["accept", "reject", "review", "serve", "users"]

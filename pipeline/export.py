@@ -52,8 +52,12 @@ LIST_COLUMNS = frozenset({"topics", "verticals", "trainers", "audience_tags", "s
 JSON_COLUMNS = frozenset(EXTRA_COLUMNS)
 #: How list cells are joined in CSV and XLSX (JSON, SQLite and JSON-LD keep lists).
 LIST_SEPARATOR = "; "
-#: Source.fields keys that make an edition-like entry (see :func:`editions`).
-EDITION_FIELDS = ("start_date", "end_date", "fee_text", "fee_amount", "fee_currency")
+#: An edition's keys in ``--with-editions`` (see :func:`editions`), after ``url`` and
+#: ``origin``.
+EDITION_FIELDS = ("start_date", "end_date", "modality", "edition_status", "fee_text",
+                  "fee_amount", "fee_currency", "is_free")
+#: Candidate statuses ``--status`` accepts.
+STATUSES = ("accepted", "maybe", "pending", "rejected")
 XLSX_MAX_CELL = 32_767
 # XML 1.0 cannot carry these, so openpyxl refuses them (IllegalCharacterError).
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -117,11 +121,13 @@ def evidence(candidate: Candidate) -> dict[str, Any]:
 
 
 def editions(candidate: Candidate) -> list[dict[str, Any]]:
-    """The candidate's editions (URL, origin, dates, fee).
+    """The candidate's editions: URL, origin, dates, modality, edition status and fee
+    (:data:`EDITION_FIELDS`).
 
-    Where the schema models editions and the candidate has some, those; otherwise
-    one edition-like entry per source, read from what the source said (a source is
-    most often one edition's page).
+    Where the candidate has modelled editions, those (``origin`` is ``edition``);
+    otherwise one edition-like entry per source, read from what the source said (a
+    source is most often one edition's page).  A value the edition or source does not
+    say is null.
     """
     modelled = getattr(candidate, "editions", None) or []
     if modelled:
@@ -131,7 +137,8 @@ def editions(candidate: Candidate) -> list[dict[str, Any]]:
     found = []
     for source in candidate.sources:
         entry: dict[str, Any] = {"url": source.url, "origin": source.origin}
-        entry.update({name: source.fields.get(name) for name in EDITION_FIELDS})
+        said = source.fields if isinstance(source.fields, dict) else {}
+        entry.update({name: said.get(name) for name in EDITION_FIELDS})
         found.append(entry)
     return found
 
@@ -416,6 +423,12 @@ def write_jsonld(path: Path, records: Iterable[Record], columns: Sequence[str] =
 
 #: How the record's modality reads as a schema.org courseMode.
 COURSE_MODES = {"online": "online", "in_presence": "onsite", "hybrid": "blended"}
+#: An edition status as a schema.org eventStatus (a CourseInstance is an Event);
+#: past and on-demand editions have none.
+EVENT_STATUSES = {"upcoming": "https://schema.org/EventScheduled",
+                  "ongoing": "https://schema.org/EventScheduled",
+                  "postponed": "https://schema.org/EventPostponed",
+                  "cancelled": "https://schema.org/EventCancelled"}
 
 
 def course(record: Record) -> dict[str, Any]:
@@ -444,14 +457,19 @@ def course(record: Record) -> dict[str, Any]:
 def _course_instance(record: Record, edition: dict[str, Any] | None) -> dict[str, Any]:
     values = edition or record
     instance: dict[str, Any] = {"@type": "CourseInstance"}
-    _put(instance, "courseMode", COURSE_MODES.get(record.get("modality") or ""))
+    modality = (edition or {}).get("modality") or record.get("modality") or ""
+    _put(instance, "courseMode", COURSE_MODES.get(modality))
+    if edition is not None:
+        _put(instance, "eventStatus", EVENT_STATUSES.get(edition.get("edition_status") or ""))
     _put(instance, "url", values.get("url"))
     _put(instance, "startDate", plain_json(values.get("start_date")))
     _put(instance, "endDate", plain_json(values.get("end_date")))
     _put(instance, "instructor", [{"@type": "Person", "name": name}
                                   for name in record.get("trainers") or []] or None)
+    is_free = values.get("is_free") if edition and edition.get("is_free") is not None \
+        else record.get("is_free")
     offer = _offer(values.get("fee_amount"), values.get("fee_currency"), values.get("fee_text"),
-                   record.get("is_free"))
+                   is_free)
     _put(instance, "offers", offer)
     return instance
 
@@ -493,6 +511,21 @@ def write(fmt: str, path: Path, records: Iterable[Record], columns: Sequence[str
     if fmt == "csv":
         return write_csv(path, records, columns, bom=bom)
     return WRITERS[fmt](path, records, columns)
+
+
+def format_for(path: Path, fmt: str | None = None) -> str:
+    """The format to write: ``fmt`` when given, else the one ``path``'s suffix
+    implies, else csv for a name without a suffix.  An unknown suffix without a
+    format is an error, never a silent CSV."""
+    if fmt:
+        return fmt
+    found = format_from_suffix(path)
+    if found:
+        return found
+    if not path.suffix:
+        return "csv"
+    raise ValueError(f"cannot tell the format from {path.suffix!r}: use one of "
+                     f"{', '.join('.' + name for name in FORMATS)} or pass --format")
 
 
 def format_from_suffix(path: Path) -> str | None:

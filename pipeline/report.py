@@ -7,10 +7,12 @@ PNGs, so the page stands alone) and ``snapshot.json``, which the next report in
 the same folder compares with to say what changed.
 
 Every number is a :class:`Cell` that knows the filter behind it.  In the HTML it
-links to the review app's list, ``{review_url}/candidates?status=accepted&modality=online``;
-in the Markdown the filter is named.  The filter keys are the record's field names,
-plus ``signal``, ``recurring``, ``country``, ``found_by``, ``origin``, ``merged``
-and ``first_seen_run``; a missing value is ``unknown``.
+links to the review app's queue, ``{review_url}/queue?status=accepted&modality=online``,
+which lists exactly the entries counted (the queue filters with :func:`facet_values`
+and :func:`source_places`, the functions the report counts with); in the Markdown
+the filter is named.  The filter keys are the record's field names, plus ``signal``,
+``recurring``, ``country``, ``reason``, ``found_by``, ``origin``, ``merged``,
+``first_seen_run`` and ``first_seen_run_before``; a missing value is ``unknown``.
 
 The data is hostile (titles are scraped): the HTML is rendered with autoescaping
 on, and Markdown gets its special characters escaped.
@@ -99,9 +101,13 @@ class Cell:
     filters: tuple[tuple[str, str], ...]
     share: str | None = None
     value: str = ""
+    #: What is counted: ``trainings`` (the queue's total), ``records`` (places
+    #: found, the queue's records) or ``duplicates`` (records beyond a training's first).
+    unit: str = "trainings"
 
     def url(self, review_url: str) -> str:
-        return f"{review_url.rstrip('/')}/candidates?{urlencode(self.filters)}"
+        """The review app's queue filtered to exactly the entries behind the number."""
+        return f"{review_url.rstrip('/')}/queue?{urlencode(self.filters)}"
 
     @property
     def filter_name(self) -> str:
@@ -143,10 +149,12 @@ class Flow:
     by_backend: list[Cell]
     by_site: list[Cell]
     duplicates: Cell
-    screened: Cell
+    trainings: Cell
     pending: Cell
+    screened: Cell
     excluded: Cell
     excluded_by_reason: list[Cell]
+    maybe: Cell
     included: Cell
     previous_total: Cell | None = None
     new: Cell | None = None
@@ -161,7 +169,8 @@ class Changes:
     previous_total: int
     added: list[tuple[int, str]]
     removed: list[tuple[int, str]]
-    moved: list[tuple[str, str, int, int]]  # (breakdown title, label, before, after)
+    # (breakdown title, value, before, now): "now" links to the entries behind it
+    moved: list[tuple[str, str, int, Cell]]
 
 
 @dataclass
@@ -288,6 +297,41 @@ def _country(candidate: Candidate) -> list[str]:
     return [country_of(candidate.url)]
 
 
+def _signal_values(candidate: Candidate) -> list[str]:
+    return [name for name in SIGNALS if (candidate.signals or {}).get(name) is True]
+
+
+def facet_values(key: str, candidate: Candidate) -> list[str]:
+    """The values of report descriptor ``key`` for one training: a report number with
+    the filter ``key=value`` counts exactly the trainings whose values hold ``value``.
+    The review app's queue filters with this same function, so a link from the report
+    lists the entries behind its number."""
+    return FACETS[key](candidate)
+
+
+def place_of(origin: str | None, backend: str | None) -> tuple[str, str]:
+    """Where a source was identified, as a filter: ``("found_by", backend)`` for a
+    search hit, else ``("origin", provider site)``."""
+    if origin == "search" or backend is not None:
+        return "found_by", backend or UNKNOWN
+    return "origin", origin or UNKNOWN
+
+
+def source_places(session: Session, within: Any = None) -> list[tuple[int, int, str, str]]:
+    """(source id, candidate id, filter key, value) for every source (of the
+    candidates selected by ``within``, a query of ids, when given): the
+    "identified" rows of the flow."""
+    query = (select(Source.id, Source.candidate_id, Page.origin, Query.backend)
+             .join(Page, Page.id == Source.page_id, isouter=True)
+             .join(Hit, Hit.id == Page.hit_id, isouter=True)
+             .join(Query, Query.id == Hit.query_id, isouter=True))
+    if within is not None:
+        query = query.where(Source.candidate_id.in_(within))
+    found = session.execute(query).all()
+    return [(source_id, candidate_id, *place_of(origin, backend))
+            for source_id, candidate_id, origin, backend in found]
+
+
 def _breakdown(trainings: list[Candidate], base: tuple[tuple[str, str], ...], key: str,
                title: str, getter: Getter, chart: str, note: str) -> Breakdown:
     counts: Counter[str] = Counter()
@@ -314,6 +358,11 @@ def _signals(trainings: list[Candidate], base: tuple[tuple[str, str], ...]) -> B
                           share(count, len(trainings)), name))
     return Breakdown("signal", "The closing questions' signals", cells, "bar",
                      "A training counts when the signal was found on its pages.")
+
+
+#: Filter key → the values of one training (see :func:`facet_values`).
+FACETS: dict[str, Getter] = {key: getter for key, _, getter, _, _ in _dimensions()}
+FACETS["signal"] = _signal_values
 
 
 # --- sentences ----------------------------------------------------------------------
@@ -349,39 +398,39 @@ def _predicate(key: str, cell: Cell) -> str | None:
 
 
 def _flow(session: Session) -> Flow:
-    """Identified (per backend, per provider site), duplicates, screened, excluded
-    by reason, included; and for a refresh, the previous total and what is new."""
-    found = session.execute(
-        select(Source.candidate_id, Page.origin, Query.backend)
-        .join(Page, Page.id == Source.page_id, isouter=True)
-        .join(Hit, Hit.id == Page.hit_id, isouter=True)
-        .join(Query, Query.id == Hit.query_id, isouter=True)).all()
+    """Identified (per backend, per provider site), duplicates merged, trainings,
+    awaiting review, screened (decided), excluded by reason, maybe, included; and for
+    a refresh, the trainings found before the latest run and what is new."""
+    places = source_places(session)
     backends: Counter[str] = Counter()
     sites: Counter[str] = Counter()
-    for _, origin, backend in found:
-        if origin == "search" or backend is not None:
-            backends[backend or UNKNOWN] += 1
-        else:
-            sites[origin or UNKNOWN] += 1
+    for _, _, key, value in places:
+        (backends if key == "found_by" else sites)[value] += 1
 
     statuses = dict(session.execute(
         select(Candidate.status, func.count()).where(Candidate.merged_into_id.is_(None))
         .group_by(Candidate.status)).all())
-    screened = sum(statuses.values())
+    trainings = sum(statuses.values())
     # A merge moves the absorbed candidate's sources to the survivor, so every
     # source beyond a candidate's first is a duplicate found and merged.
-    with_source = len({candidate_id for candidate_id, _, _ in found})
+    with_source = len({candidate_id for _, candidate_id, _, _ in places})
+    everything = (("status", "all"),)
     flow = Flow(
-        identified=Cell("records identified", len(found), (("status", "all"),)),
-        by_backend=[Cell(name, count, (("found_by", name),)) for name, count in
-                    _ordered(backends)],
-        by_site=[Cell(name, count, (("origin", name),)) for name, count in _ordered(sites)],
-        duplicates=Cell("duplicates merged", len(found) - with_source,
-                        (("merged", "true"),)),
-        screened=Cell("screened", screened, (("status", "all"),)),
+        identified=Cell("records identified", len(places), everything, unit="records"),
+        by_backend=[Cell(name, count, (*everything, ("found_by", name)), unit="records")
+                    for name, count in _ordered(backends)],
+        by_site=[Cell(name, count, (*everything, ("origin", name)), unit="records")
+                 for name, count in _ordered(sites)],
+        duplicates=Cell("duplicates merged", len(places) - with_source,
+                        (*everything, ("merged", "true")), unit="duplicates"),
+        trainings=Cell("trainings after merging", trainings, everything),
         pending=Cell("awaiting review", statuses.get("pending", 0), (("status", "pending"),)),
+        screened=Cell("screened", trainings - statuses.get("pending", 0),
+                      (("status", "screened"),)),
         excluded=Cell("excluded", statuses.get("rejected", 0), (("status", "rejected"),)),
         excluded_by_reason=_reasons(session),
+        maybe=Cell("maybe (to decide later)", statuses.get("maybe", 0),
+                   (("status", "maybe"),)),
         included=Cell("included", statuses.get("accepted", 0), (("status", "accepted"),)),
     )
     _add_refresh(session, flow)
@@ -393,14 +442,16 @@ def _reasons(session: Session) -> list[Cell]:
         select(Candidate.reason, func.count())
         .where(Candidate.status == "rejected", Candidate.merged_into_id.is_(None))
         .group_by(Candidate.reason)).all()
-    counts = Counter({(reason or "").strip() or UNKNOWN: count for reason, count in rows})
+    counts: Counter[str] = Counter()
+    for reason, count in rows:
+        counts[(reason or "").strip() or UNKNOWN] += count
     return [Cell(reason, count, (("status", "rejected"), ("reason", reason)))
             for reason, count in _ordered(counts)]
 
 
 def _add_refresh(session: Session, flow: Flow) -> None:
     """With more than one run, the candidates first seen in the latest run are new;
-    the others made up the previous total."""
+    the others were found before it."""
     runs = list(session.scalars(select(Run.id).order_by(Run.id)))
     if len(runs) < 2:
         return
@@ -410,9 +461,11 @@ def _add_refresh(session: Session, flow: Flow) -> None:
     new = session.scalar(select(func.count()).select_from(Candidate).where(unmerged, is_new))
     new_included = session.scalar(select(func.count()).select_from(Candidate).where(
         unmerged, is_new, Candidate.status == "accepted"))
-    flow.previous_total = Cell("screened before the latest run", flow.screened.count - (new or 0),
+    flow.previous_total = Cell("found before the latest run",
+                               flow.trainings.count - (new or 0),
                                (("status", "all"), ("first_seen_run_before", str(latest))))
-    flow.new = Cell(f"new in run {latest}", new or 0, (("first_seen_run", str(latest)),))
+    flow.new = Cell(f"new in run {latest}", new or 0,
+                    (("status", "all"), ("first_seen_run", str(latest))))
     flow.new_included = Cell(f"new in run {latest} and included", new_included or 0,
                              (("status", "accepted"), ("first_seen_run", str(latest))))
 
@@ -442,8 +495,9 @@ def _changes(previous: dict[str, Any], current: dict[str, Any]) -> Changes:
         old = previous.get("counts", {}).get(key, {})
         for value in sorted(set(counts) | set(old)):
             if counts.get(value, 0) != old.get(value, 0):
-                moved.append((titles.get(key, key), value, int(old.get(value, 0)),
-                              counts.get(value, 0)))
+                now_cell = Cell(value, counts.get(value, 0),
+                                (("status", "accepted"), (key, value)))
+                moved.append((titles.get(key, key), value, int(old.get(value, 0)), now_cell))
     return Changes(str(previous.get("generated_at", "?")), int(previous.get("total", 0)),
                    sorted(added), sorted(removed), moved)
 

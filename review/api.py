@@ -21,7 +21,10 @@ from review.fields import RECORD_FIELDS, jsonable
 router = APIRouter(tags=["review"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Csrf = Annotated[str | None, Header(alias="X-CSRF-Token", max_length=200)]
-Choice = Annotated[str, Query(max_length=20, pattern=r"^[a-z_]*$")]
+Choice = Annotated[str, Query(max_length=40, pattern=r"^[a-z_]*$")]
+Flag = Annotated[Literal["", "true", "false", "unknown"], Query()]
+Text = Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+RunId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not logged in"}, 403: {"description": "CSRF token or role refused"},
     404: {"description": "Not found"}, 409: {"description": "Conflict"},
@@ -84,23 +87,44 @@ def me(request: Request) -> dict[str, Any]:
 @router.get("/candidates", responses=ERRORS)
 def list_candidates(
         request: Request,
-        status: Annotated[Literal["pending", "maybe", "accepted", "rejected", "all"],
-                          Query()] = "pending",
+        status: Annotated[Literal["pending", "maybe", "accepted", "rejected", "screened",
+                                  "all"], Query()] = "pending",
         format: Choice = "", provider_category: Choice = "", modality: Choice = "",
         language: Annotated[str, Query(max_length=8, pattern=r"^[A-Za-z-]*$")] = "",
-        run: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+        edition_status: Choice = "",
+        run: RunId = None,
         duplicates: bool = False,
+        reason: Text = "",
+        first_seen_run: RunId = None,
+        first_seen_run_before: RunId = None,
+        merged: bool = False,
+        inclusivity: Flag = "", is_free: Flag = "", recurring: Flag = "",
+        verticals: Text = "", country: Text = "", signal: Choice = "",
+        found_by: Text = "", origin: Text = "",
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
-    """Trainings most relevant first, with counts per filter value."""
+    """Trainings most relevant first, with counts per filter value.
+
+    Takes the filters of the queue and of the report's numbers: ``unknown`` selects a
+    missing value; ``screened`` every decided training; ``found_by`` a search backend
+    and ``origin`` a provider site that led to it; ``merged`` trainings found in more
+    than one place.  ``records`` counts the places the listed trainings were found."""
     require_viewer(request)
     flt = service.QueueFilter(status=status, format=format,
                               provider_category=provider_category, modality=modality,
-                              language=language, run=run, duplicates=duplicates)
+                              language=language, run=run, duplicates=duplicates,
+                              edition_status=edition_status, reason=reason,
+                              first_seen_run=first_seen_run,
+                              first_seen_run_before=first_seen_run_before, merged=merged)
+    given = {"inclusivity": inclusivity, "is_free": is_free, "recurring": recurring,
+             "verticals": verticals, "country": country, "signal": signal,
+             "found_by": found_by, "origin": origin}
+    flt.extra = {key: value for key, value in given.items() if value}
     with database_of(request).session() as session:
         rows = service.queue(session, flt, limit=limit, offset=offset)
         counts = service.counts(session, flt)
-    return {"total": counts.pop("total")[""], "counts": counts,
+        records = service.records(session, flt)
+    return {"total": counts.pop("total")[""], "records": records, "counts": counts,
             "items": [summary(row) for row in rows]}
 
 

@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from db.session import Database
 from pipeline.errors import OfferMapError
@@ -112,6 +113,23 @@ def _add_error_handlers(app: FastAPI) -> None:
         (InvalidInput, 422), (auth.Throttled, 429), (OfferMapError, 400)]
     for kind, status in statuses:
         app.add_exception_handler(kind, _handler(status))
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+
+
+def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """The router's own errors (unknown page, wrong method): JSON under /api, the
+    error page elsewhere."""
+    headers = dict(error.headers or {})
+    if _is_api(request) or request.url.path.startswith("/static/"):
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code,
+                            headers=headers)
+    message = {404: "No such page", 405: "This page does not accept that request"}.get(
+        error.status_code, str(error.detail))
+    response = render(request, "error.html", {"message": message,
+                                              "status": error.status_code},
+                      status=error.status_code)
+    response.headers.update(headers)
+    return response
 
 
 def _handler(status: int) -> Callable[[Request, Exception], Response]:

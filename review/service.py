@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from db.models import Candidate, Decision, DuplicatePair, FieldChange, Merge, Source
 from db.review_models import Note, Reason, ReviewAction, ScreeningVote, Tag
@@ -34,6 +34,8 @@ VERDICTS: dict[str, tuple[str, str]] = {
     "maybe": ("maybe", "maybe"),
 }
 STATUSES = ("pending", "maybe", "accepted", "rejected")
+#: Queue statuses besides STATUSES: every training, and every decided one.
+STATUS_GROUPS = ("screened", "all")
 DEFAULT_REASONS = (
     "not a training (event, news, conference)",
     "off theme",
@@ -41,7 +43,14 @@ DEFAULT_REASONS = (
     "no longer offered",
     "not enough information",
 )
+#: One-valued columns filtered in SQL (``unknown`` selects an empty value).
 FILTERS = ("format", "provider_category", "modality", "language")
+COLUMN_FILTERS = (*FILTERS, "edition_status")
+#: Descriptors read like the report reads them (lists, flags, web address, signals).
+FACET_FILTERS = ("inclusivity", "is_free", "verticals", "country", "recurring", "signal")
+#: Where a training was identified: a search backend, or a provider site.
+PLACE_FILTERS = ("found_by", "origin")
+UNKNOWN = "unknown"
 
 
 class NotFound(OfferMapError):
@@ -61,7 +70,10 @@ def now() -> datetime:
 
 @dataclass
 class QueueFilter:
-    """What the queue shows; empty values mean "any"."""
+    """What the queue shows; empty values mean "any".
+
+    Besides the reviewer's filters, it takes every filter of the report's numbers
+    (``offermap report``), so a number's link lists exactly the entries behind it."""
 
     status: str = "pending"
     format: str = ""
@@ -73,22 +85,56 @@ class QueueFilter:
     duplicates: bool = False
     # Blind double screening: hide what this reviewer already voted on.
     not_voted_by: str | None = None
+    edition_status: str = ""
+    reason: str = ""
+    first_seen_run: int | None = None
+    first_seen_run_before: int | None = None
+    #: Trainings found in more than one place (a merge kept the others as sources).
+    merged: bool = False
+    #: FACET_FILTERS and PLACE_FILTERS: key → value.
     extra: dict[str, Any] = field(default_factory=dict)
+    _ids: set[int] | None = field(default=None, repr=False, compare=False)
+
+    def facets(self) -> dict[str, str]:
+        return {key: value for key, value in self.extra.items()
+                if key in FACET_FILTERS and value}
+
+    def places(self) -> dict[str, str]:
+        return {key: value for key, value in self.extra.items()
+                if key in PLACE_FILTERS and value}
+
+
+def _is_unknown(column: Any) -> Any:
+    return or_(column.is_(None), column == "", column == UNKNOWN)
 
 
 def _base_query(flt: QueueFilter, *, skip: str | None = None) -> Any:
     """Candidates matching every filter except ``skip`` (so counts per value of one
-    filter show what choosing that value would give)."""
+    filter show what choosing that value would give).  Call :func:`prepare` first
+    when the filter has facets, places or ``merged``."""
     query = select(Candidate).where(Candidate.merged_into_id.is_(None))
-    if flt.status != "all" and skip != "status":
-        query = query.where(Candidate.status == flt.status)
-    for name in FILTERS:
+    if skip != "status":
+        if flt.status == "screened":
+            query = query.where(Candidate.status != "pending")
+        elif flt.status != "all":
+            query = query.where(Candidate.status == flt.status)
+    for name in COLUMN_FILTERS:
         value = getattr(flt, name)
         if value and skip != name:
-            query = query.where(getattr(Candidate, name) == value)
+            column = getattr(Candidate, name)
+            query = query.where(_is_unknown(column) if value == UNKNOWN else column == value)
+    if flt.reason:
+        column = Candidate.reason
+        query = query.where(or_(column.is_(None), func.trim(column) == "")
+                            if flt.reason == UNKNOWN else func.trim(column) == flt.reason)
     if flt.run is not None and skip != "run":
         query = query.where(or_(Candidate.first_seen_run_id == flt.run,
                                 Candidate.last_seen_run_id == flt.run))
+    if flt.first_seen_run is not None:
+        query = query.where(Candidate.first_seen_run_id == flt.first_seen_run)
+    if flt.first_seen_run_before is not None:
+        query = query.where(or_(Candidate.first_seen_run_id.is_(None),
+                                Candidate.first_seen_run_id < flt.first_seen_run_before))
     if flt.new_since is not None:
         query = query.where(Candidate.created_at > flt.new_since)
     if flt.duplicates:
@@ -96,7 +142,56 @@ def _base_query(flt: QueueFilter, *, skip: str | None = None) -> Any:
     if flt.not_voted_by:
         query = query.where(Candidate.id.not_in(select(ScreeningVote.candidate_id).where(
             ScreeningVote.actor == flt.not_voted_by)))
+    if flt._ids is not None:
+        # Rendered inline: a large set must not hit the database's parameter limit.
+        query = query.where(Candidate.id.in_(bindparam(
+            "prepared_ids", sorted(flt._ids), expanding=True, literal_execute=True)))
     return query
+
+
+def prepare(session: Session, flt: QueueFilter) -> QueueFilter:
+    """Resolve the filters SQL alone cannot express portably (the report's facets,
+    where a training was found, merged ones) into a set of ids, once per request."""
+    facets, places = flt.facets(), flt.places()
+    if flt._ids is not None or not (facets or places or flt.merged):
+        return flt
+    from pipeline.report import facet_values, source_places
+
+    ids: set[int] | None = None
+    if places or flt.merged:
+        rows = source_places(session)
+        if places:
+            ids = {candidate_id for _, candidate_id, key, value in rows
+                   if places.get(key) == value}
+        if flt.merged:
+            per: dict[int, int] = {}
+            for _, candidate_id, _, _ in rows:
+                per[candidate_id] = per.get(candidate_id, 0) + 1
+            several = {candidate_id for candidate_id, n in per.items() if n > 1}
+            ids = several if ids is None else ids & several
+    if facets:
+        # Facets alone (not the other filters), so counts per status stay right.
+        query = select(Candidate).where(Candidate.merged_into_id.is_(None)).options(
+            selectinload(Candidate.sources), selectinload(Candidate.editions))
+        narrowed = ids
+        ids = {candidate.id for candidate in session.scalars(query)
+               if (narrowed is None or candidate.id in narrowed)
+               and all(value in facet_values(key, candidate)
+                       for key, value in facets.items())}
+    flt._ids = ids if ids is not None else set()
+    return flt
+
+
+def records(session: Session, flt: QueueFilter) -> int:
+    """The places the queue's trainings were found (sources), only those of the
+    backend or site filtered on: the report's "records identified"."""
+    from pipeline.report import source_places
+
+    prepare(session, flt)
+    listed = _base_query(flt).with_only_columns(Candidate.id)
+    places = flt.places()
+    return sum(1 for _, _, key, value in source_places(session, within=listed)
+               if not places or places.get(key) == value)
 
 
 def _open_pair_members() -> Any:
@@ -109,6 +204,7 @@ def _open_pair_members() -> Any:
 def queue(session: Session, flt: QueueFilter, *, limit: int = 200,
           offset: int = 0) -> list[Candidate]:
     """The trainings to screen, most relevant first."""
+    prepare(session, flt)
     query = (_base_query(flt).order_by(Candidate.relevance_score.desc(), Candidate.id)
              .limit(limit).offset(offset))
     return list(session.scalars(query))
@@ -116,6 +212,7 @@ def queue(session: Session, flt: QueueFilter, *, limit: int = 200,
 
 def queue_ids(session: Session, flt: QueueFilter) -> list[int]:
     """Every id of the queue in order, for next / previous."""
+    prepare(session, flt)
     query = _base_query(flt).with_only_columns(Candidate.id).order_by(
         Candidate.relevance_score.desc(), Candidate.id)
     return list(session.scalars(query))
@@ -123,12 +220,17 @@ def queue_ids(session: Session, flt: QueueFilter) -> list[int]:
 
 def counts(session: Session, flt: QueueFilter) -> dict[str, dict[str, int]]:
     """For each filter, how many trainings each of its values would show."""
+    prepare(session, flt)
     result: dict[str, dict[str, int]] = {}
     for name in ("status", *FILTERS):
         sub = _base_query(flt, skip=name).subquery()
         column = getattr(sub.c, name)
         rows = session.execute(select(column, func.count()).group_by(column)).all()
         result[name] = {str(value or ""): count for value, count in rows}
+    statuses = result["status"]
+    statuses["screened"] = sum(n for value, n in statuses.items() if value != "pending")
+    statuses["all"] = sum(n for value, n in statuses.items()
+                          if value not in STATUS_GROUPS)
     total = _base_query(flt).with_only_columns(func.count(Candidate.id))
     result["total"] = {"": session.scalar(total) or 0}
     return result

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import selectinload
 
 from db.models import Candidate, Edition, Source
@@ -26,12 +26,19 @@ from review.app import (
     set_session_cookie,
 )
 from review.fields import CHOICES, RECORD_FIELDS, display
+from review.render import STATIC
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FormText = Annotated[str, Form(max_length=10_000)]
-QUEUE_KEYS = ("status", "format", "provider_category", "modality", "language", "run", "new",
-              "duplicates")
+#: The queue's query keys: the reviewer's filters and every filter of the report's links.
+QUEUE_KEYS = ("status", *service.COLUMN_FILTERS, "run", "new", "duplicates", "reason",
+              "first_seen_run", "first_seen_run_before", "merged", *service.FACET_FILTERS,
+              *service.PLACE_FILTERS)
+#: Keys the queue's form has no control for: shown as removable "also filtered by" items.
+EXTRA_KEYS = tuple(key for key in QUEUE_KEYS if key not in (
+    "status", *service.FILTERS, "run", "new", "duplicates"))
+MAX_VALUE = 200
 
 
 def see_other(url: str) -> RedirectResponse:
@@ -85,19 +92,38 @@ def logout(request: Request, csrf: FormText = "") -> Response:
 # --- the queue -----------------------------------------------------------------------
 
 
+def _text(params: dict[str, str], key: str) -> str:
+    """A filter value without control characters (PostgreSQL refuses NUL), cut short."""
+    return "".join(char for char in params.get(key, "")[:MAX_VALUE]
+                   if char >= " " and char != "\x7f")
+
+
+def _run_number(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _flag(value: str | None) -> bool:
+    return value in ("1", "true")
+
+
 def queue_filter(params: dict[str, str], viewer: Viewer) -> service.QueueFilter:
-    """The queue's filters from query parameters; unknown values are ignored."""
+    """The queue's filters from query parameters; unknown keys and values are ignored."""
     status = params.get("status", "pending")
-    flt = service.QueueFilter(status=status if status in (*service.STATUSES, "all")
-                              else "pending")
-    for name in service.FILTERS:
-        value = params.get(name, "")[:20]
-        setattr(flt, name, value)
-    run = params.get("run", "")
-    flt.run = int(run) if run.isdigit() and len(run) < 10 else None
+    flt = service.QueueFilter(
+        status=status if status in (*service.STATUSES, *service.STATUS_GROUPS) else "pending")
+    for name in service.COLUMN_FILTERS:
+        setattr(flt, name, _text(params, name))
+    flt.reason = _text(params, "reason")
+    flt.run = _run_number(params.get("run", ""))
+    flt.first_seen_run = _run_number(params.get("first_seen_run", ""))
+    flt.first_seen_run_before = _run_number(params.get("first_seen_run_before", ""))
     if params.get("new") == "1" and viewer.previous_login_at is not None:
         flt.new_since = viewer.previous_login_at
-    flt.duplicates = params.get("duplicates") == "1"
+    flt.duplicates = _flag(params.get("duplicates"))
+    flt.merged = _flag(params.get("merged"))
+    flt.extra = {key: _text(params, key)
+                 for key in (*service.FACET_FILTERS, *service.PLACE_FILTERS)
+                 if _text(params, key)}
     return flt
 
 
@@ -117,14 +143,90 @@ def reviewer_filter(request: Request, params: dict[str, str],
 def queue_query(params: Any) -> str:
     """The queue's query string, rebuilt from known keys only (it is echoed in links
     and redirects)."""
-    kept = [(key, str(value)[:20]) for key, value in params.items()
+    kept = [(key, _text({key: str(value)}, key)) for key, value in params.items()
             if key in QUEUE_KEYS and value]
+    kept = [(key, value) for key, value in kept if value]
     return urlencode(kept)
 
 
 @router.get("/")
 def home() -> Response:
     return see_other("/queue")
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+
+# --- the API's documentation -----------------------------------------------------------
+
+
+@router.get("/api/docs")
+def api_docs(request: Request) -> Response:
+    """The JSON API described for people, rendered here from the OpenAPI description
+    (no Swagger UI: it would load scripts from a CDN, which the CSP and offline
+    installations refuse)."""
+    spec = request.app.openapi()
+    return render(request, "api_docs.html", {"spec": spec, "operations": operations(spec)})
+
+
+@router.get("/docs")
+def docs_redirect() -> Response:
+    return see_other("/api/docs")
+
+
+def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each operation of an OpenAPI description as plain values for the template."""
+    found = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            found.append({
+                "method": method.upper(), "path": path,
+                "anchor": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
+                "summary": op.get("summary", ""),
+                "description": op.get("description", "").replace("``", "`"),
+                "parameters": [{"name": p["name"], "where": p.get("in", ""),
+                                "required": p.get("required", False),
+                                "type": _type_of(spec, p.get("schema", {})),
+                                "default": p.get("schema", {}).get("default", "")}
+                               for p in op.get("parameters", [])],
+                "body": _body(spec, body.get("schema")) if body else None,
+                "responses": [(code, response.get("description", ""))
+                              for code, response in op.get("responses", {}).items()],
+            })
+    return found
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        return dict(spec.get("components", {}).get("schemas", {}).get(
+            ref.rsplit("/", 1)[-1], {}), title=ref.rsplit("/", 1)[-1])
+    return schema
+
+
+def _type_of(spec: dict[str, Any], schema: dict[str, Any]) -> str:
+    schema = _resolve(spec, schema)
+    if "enum" in schema:
+        return " | ".join(str(value) for value in schema["enum"])
+    if "anyOf" in schema:
+        return " or ".join(_type_of(spec, item) for item in schema["anyOf"])
+    kind = str(schema.get("type", schema.get("title", "any")))
+    limits = [f"{word} {schema[key]}" for key, word in (
+        ("minimum", "≥"), ("maximum", "≤"), ("minLength", "length ≥"),
+        ("maxLength", "length ≤"), ("pattern", "matching")) if key in schema]
+    return kind + (f" ({', '.join(limits)})" if limits else "")
+
+
+def _body(spec: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
+    resolved = _resolve(spec, schema or {})
+    required = set(resolved.get("required", []))
+    return {"name": resolved.get("title", "object"),
+            "fields": [{"name": name, "type": _type_of(spec, field),
+                        "required": name in required, "default": field.get("default", "")}
+                       for name, field in resolved.get("properties", {}).items()]}
 
 
 @router.get("/queue")
@@ -135,11 +237,15 @@ def queue_page(request: Request, page: Annotated[int, Query(ge=1, le=10_000)] = 
     with database_of(request).session() as session:
         rows = service.queue(session, flt, limit=100, offset=(page - 1) * 100)
         counts = service.counts(session, flt)
+        records = service.records(session, flt)
         runs = service.runs_seen(session)
+    extra = [(key, _text(params, key)) for key in EXTRA_KEYS if _text(params, key)]
     return render(request, "queue.html", {
         "rows": rows, "counts": counts, "flt": flt, "runs": runs, "params": params,
         "choices": CHOICES, "statuses": service.STATUSES, "query": queue_query(params),
         "page": page, "languages": sorted(code for code in counts["language"] if code),
+        "records": records, "extra": [(key, value, queue_query(
+            {k: v for k, v in params.items() if k != key})) for key, value in extra],
     }, viewer=viewer)
 
 

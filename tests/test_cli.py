@@ -100,7 +100,7 @@ def test_candidates_list_show_accept_reject(filled_db: str) -> None:
     assert "jsonld: $[0].name" in shown.stdout and "https://example.org/2" in shown.stdout
 
     assert run_offermap("accept", "2", "--db", filled_db, "--by", "ana").returncode == 0
-    rejected = run_offermap("reject", "3", "--db", filled_db, "--reason", "not on theme")
+    rejected = run_offermap("reject", "3", "--db", filled_db, "--reason", "off theme")
     assert rejected.returncode == 0
     assert run_offermap("reject", "1", "--db", filled_db).returncode == 2  # --reason required
 
@@ -112,7 +112,7 @@ def test_candidates_list_show_accept_reject(filled_db: str) -> None:
                      for d in session.scalars(select(Decision).order_by(Decision.id))]
     assert statuses == {1: "pending", 2: "accepted", 3: "rejected"}
     assert decisions[0] == (2, "accept", "ana", None)
-    assert decisions[1][:2] == (3, "reject") and decisions[1][3] == "not on theme"
+    assert decisions[1][:2] == (3, "reject") and decisions[1][3] == "off theme"
 
 
 def test_unknown_candidate_and_missing_database_are_one_line_errors(tmp_path: Path,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 HTML_TEMPLATE = """\
 {%- macro num(cell, text) -%}
-<a class="num" href="{{ cell.url(review_url) }}" title="{{ cell.filter_name }}">{{ text }}</a>
+<a class="num" href="{{ cell.url(review_url) }}" title="{{ cell.filter_name }}"
+data-n="{{ cell.count }}" data-unit="{{ cell.unit }}">{{ text }}</a>
 {%- endmacro -%}
 {%- macro table(breakdown) -%}
 <table>
@@ -23,8 +24,8 @@ HTML_TEMPLATE = """\
   </tbody>
 </table>
 {%- endmacro -%}
-{%- macro flow_row(cell, indent=false) -%}
-<tr{% if indent %} class="sub"{% endif %}><td>{{ cell.label }}</td>
+{%- macro flow_row(cell, indent=0) -%}
+<tr{% if indent %} class="sub{{ indent }}"{% endif %}><td>{{ cell.label }}</td>
 <td class="n">{{ num(cell, cell.count) }}</td></tr>
 {%- endmacro -%}
 <!DOCTYPE html>
@@ -42,8 +43,9 @@ HTML_TEMPLATE = """\
   h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
   table { border-collapse: collapse; margin: .6rem 0 1rem; min-width: 24rem; }
   th, td { text-align: left; padding: .2rem .8rem .2rem 0; border-bottom: 1px solid #eee; }
-  td.n { text-align: right; font-variant-numeric: tabular-nums; }
-  tr.sub td:first-child { padding-left: 1.5rem; }
+  td.n, td.was { text-align: right; font-variant-numeric: tabular-nums; }
+  tr.sub1 td:first-child { padding-left: 1.5rem; }
+  tr.sub2 td:first-child { padding-left: 3rem; }
   a.num { color: #0b57a4; text-decoration: none; }
   a.num:hover { text-decoration: underline; }
   figure { margin: .5rem 0 1.5rem; } figure img { max-width: 100%; height: auto; }
@@ -101,23 +103,27 @@ height="360"><figcaption class="note">Also as <a href="{{ chart.png }}">PNG</a> 
 <table class="flow">
   <tbody>
   {{ flow_row(flow.identified) }}
-  {% for cell in flow.by_backend %}{{ flow_row(cell, true) }}{% endfor %}
-  {% for cell in flow.by_site %}{{ flow_row(cell, true) }}{% endfor %}
+  {% for cell in flow.by_backend %}{{ flow_row(cell, 1) }}{% endfor %}
+  {% for cell in flow.by_site %}{{ flow_row(cell, 1) }}{% endfor %}
   {{ flow_row(flow.duplicates) }}
-  {{ flow_row(flow.screened) }}
+  {{ flow_row(flow.trainings) }}
   {% if flow.previous_total %}
-  {{ flow_row(flow.previous_total, true) }}
-  {{ flow_row(flow.new, true) }}
+  {{ flow_row(flow.previous_total, 1) }}
+  {{ flow_row(flow.new, 1) }}
   {% endif %}
   {{ flow_row(flow.pending) }}
-  {{ flow_row(flow.excluded) }}
-  {% for cell in flow.excluded_by_reason %}{{ flow_row(cell, true) }}{% endfor %}
-  {{ flow_row(flow.included) }}
-  {% if flow.new_included %}{{ flow_row(flow.new_included, true) }}{% endif %}
+  {{ flow_row(flow.screened) }}
+  {{ flow_row(flow.excluded, 1) }}
+  {% for cell in flow.excluded_by_reason %}{{ flow_row(cell, 2) }}{% endfor %}
+  {{ flow_row(flow.maybe, 1) }}
+  {{ flow_row(flow.included, 1) }}
+  {% if flow.new_included %}{{ flow_row(flow.new_included, 2) }}{% endif %}
   </tbody>
 </table>
 <p class="note">Identified: every place a training was read, by the search backend or the
-provider site that led to it. Duplicates: places beyond the first for the same training.</p>
+provider site that led to it. Duplicates: places beyond the first for the same training.
+Screened: trainings a reviewer decided on (excluded, maybe or included); awaiting review:
+not decided yet.</p>
 
 <h2 id="changes">Since the previous report</h2>
 {% set changes = report.changes %}
@@ -140,8 +146,8 @@ accepted trainings; this one counts {{ num(report.total, report.total.count) }}.
   <th scope="col">before</th><th scope="col">now</th></tr></thead>
   <tbody>
   {% for title, value, before, after in changes.moved %}
-  <tr><td>{{ title }}</td><td>{{ value }}</td><td class="n">{{ before }}</td>
-  <td class="n">{{ after }}</td></tr>
+  <tr><td>{{ title }}</td><td>{{ value }}</td><td class="was">{{ before }}</td>
+  <td class="n">{{ num(after, after.count) }}</td></tr>
   {% endfor %}
   </tbody>
 </table>
@@ -166,8 +172,8 @@ accepted trainings; this one counts {{ num(report.total, report.total.count) }}.
 """
 
 MARKDOWN_TEMPLATE = """\
-{%- macro flow_row(cell, sub=false) -%}
-{% set label = ("— " if sub else "") ~ (cell.label | md) %}
+{%- macro flow_row(cell, sub=0) -%}
+{% set label = ("— " * sub) ~ (cell.label | md) %}
 | {{ label }} | {{ cell.count }} | {{ cell.filter_name | code }} |
 {%- endmacro -%}
 {%- macro table(breakdown) -%}
@@ -217,22 +223,24 @@ No accepted trainings yet.
 |---|---:|---|
 {{ flow_row(flow.identified) }}
 {% for cell in flow.by_backend + flow.by_site %}
-{{ flow_row(cell, true) }}
+{{ flow_row(cell, 1) }}
 {% endfor %}
 {{ flow_row(flow.duplicates) }}
-{{ flow_row(flow.screened) }}
+{{ flow_row(flow.trainings) }}
 {% if flow.previous_total %}
-{{ flow_row(flow.previous_total, true) }}
-{{ flow_row(flow.new, true) }}
+{{ flow_row(flow.previous_total, 1) }}
+{{ flow_row(flow.new, 1) }}
 {% endif %}
 {{ flow_row(flow.pending) }}
-{{ flow_row(flow.excluded) }}
+{{ flow_row(flow.screened) }}
+{{ flow_row(flow.excluded, 1) }}
 {% for cell in flow.excluded_by_reason %}
-{{ flow_row(cell, true) }}
+{{ flow_row(cell, 2) }}
 {% endfor %}
-{{ flow_row(flow.included) }}
+{{ flow_row(flow.maybe, 1) }}
+{{ flow_row(flow.included, 1) }}
 {% if flow.new_included %}
-{{ flow_row(flow.new_included, true) }}
+{{ flow_row(flow.new_included, 2) }}
 {% endif %}
 
 ## Since the previous report
@@ -264,7 +272,7 @@ No longer accepted ({{ changes.removed | length }}):
 | breakdown | value | before | now |
 |---|---|---:|---:|
 {% for title, value, before, after in changes.moved %}
-| {{ title | md }} | {{ value | md }} | {{ before }} | {{ after }} |
+| {{ title | md }} | {{ value | md }} | {{ before }} | {{ after.count }} |
 {% endfor %}
 {% endif %}
 {% if not (changes.added or changes.removed or changes.moved) %}

@@ -98,7 +98,7 @@ def test_every_number_links_to_the_entries_behind_it(study_db: str, tmp_path: Pa
     for text, href in parser.found:  # the first link of each text: findings come first
         links.setdefault(text, href)
 
-    base = "https://review.example.org/candidates?status=accepted"
+    base = "https://review.example.org/queue?status=accepted"
     assert links["34"] == f"{base}&modality=online"
     assert links["75.56 %"] == f"{base}&modality=online"
     assert links["11"] == f"{base}&modality=in_presence"
@@ -114,7 +114,7 @@ def test_markdown_names_each_number_s_filter(study_db: str, tmp_path: Path) -> N
     _, markdown = write(study_db, tmp_path / "report", "--no-charts")
     line = next(line for line in markdown.splitlines() if STUDY_SENTENCES[0] in line)
     assert line.endswith("[`status=accepted, modality=online`]")
-    assert "| — not a training: conference | 3 | `status=rejected, reason=not a training: " \
+    assert "| — — not a training: conference | 3 | `status=rejected, reason=not a training: " \
            "conference` |" in markdown
 
 
@@ -156,8 +156,11 @@ def test_flow_from_identified_to_included(study_db: str) -> None:
     assert flow.identified.count == 53 == sum(identified.values())  # 50 candidates + 3 again
     assert identified == {"searxng": 19, "brave": 17, "Eurocities academy": 17}
     assert flow.duplicates.count == 3
-    assert flow.screened.count == 50
-    assert (flow.pending.count, flow.excluded.count, flow.included.count) == (1, 4, 45)
+    assert flow.trainings.count == 50
+    # screened: decided by a reviewer; the pending one is awaiting review, not screened
+    assert flow.screened.count == 49
+    assert (flow.pending.count, flow.excluded.count, flow.maybe.count,
+            flow.included.count) == (1, 4, 0, 45)
     assert [(cell.label, cell.count) for cell in flow.excluded_by_reason] == [
         ("not a training: conference", 3), ("past, 2019", 1)]
     assert flow.previous_total and flow.new and flow.new_included
@@ -249,3 +252,17 @@ def test_help_has_examples(command: str) -> None:
     result = offermap(command, "--help")
     assert result.exit_code == 0
     assert "Example" in result.output and f"offermap {command}" in result.output
+
+
+def test_flow_keeps_maybe_and_does_not_count_pending_as_screened(study_db: str,
+                                                                 tmp_path: Path) -> None:
+    for candidate_id in ("44", "45"):  # two accepted trainings set aside as "maybe"
+        assert offermap("review", "maybe", candidate_id, "--db", study_db).exit_code == 0
+    flow = study_report(study_db).flow
+    assert (flow.trainings.count, flow.pending.count, flow.screened.count) == (50, 1, 49)
+    assert (flow.excluded.count, flow.maybe.count, flow.included.count) == (4, 2, 43)
+    assert flow.excluded.count + flow.maybe.count + flow.included.count == flow.screened.count
+    _, markdown = write(study_db, tmp_path / "report", "--no-charts")
+    assert "| — maybe (to decide later) | 2 | `status=maybe` |" in markdown
+    assert "| screened | 49 | `status=screened` |" in markdown
+    assert "| awaiting review | 1 | `status=pending` |" in markdown

@@ -28,5 +28,5 @@ def test_report_renders_in_chromium_without_errors(study_db: str, tmp_path: Path
     assert all(width > 0 for width in widths)  # every embedded chart decoded
     link = page.get_by_role("link", name="75.56 %").first
     assert link.get_attribute("href") == (
-        "http://127.0.0.1:8000/candidates?status=accepted&modality=online")
+        "http://127.0.0.1:8000/queue?status=accepted&modality=online")
     assert screenshot(page, "report").stat().st_size > 10_000

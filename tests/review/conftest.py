@@ -1,6 +1,6 @@
 """Fixtures for the review app: a seeded database (real rows, hostile text), users,
 the app served for real by uvicorn on 127.0.0.1, logged-in HTTP clients, and
-Debian's Chromium driven by Playwright."""
+Debian's Chromium driven by Playwright (tests/browser.py's fixture)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,10 @@ from db.session import Database
 from review import auth
 from review.app import create_app
 from review.service import ensure_default_reasons
-from tests.conftest import REPO, need
+from tests.browser import ARTIFACTS, browser  # noqa: F401  (fixture, used by chromium)
+from tests.conftest import run_offermap
 
 PASSWORD = "correct horse battery"
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "artifacts"
 
 # Case B28 (../shared/cases) and RELIABILITY.md scenario 24: what a hostile page may
 # put in a title, a description and a URL.
@@ -170,6 +169,26 @@ def seeded_sqlite(sqlite_template: tuple[Path, Seeded], tmp_path: Path) -> Itera
     found.database.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
+    """The real demo crawl, plus a hostile training, a duplicate pair and users."""
+    path = tmp_path_factory.mktemp("review-demo") / "demo.sqlite"
+    result = run_offermap("demo", "--db", str(path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    database = Database(f"sqlite:///{path}")
+    seeded = seed(database)
+    database.dispose()
+    return path, seeded
+
+
+@pytest.fixture
+def demo(demo_template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[Seeded]:
+    path, ids = demo_template
+    database = copy_database(path, tmp_path / "demo.sqlite")
+    yield Seeded(database, ids.hostile_id, ids.plain_ids, ids.pair_id)
+    database.dispose()
+
+
 # --- the app, served for real --------------------------------------------------------
 
 
@@ -243,22 +262,9 @@ def client_for(server: LiveServer, name: str | None = None) -> Client:
 
 # --- the browser ---------------------------------------------------------------------
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
-
-@pytest.fixture(scope="module")  # Playwright: one sync session at a time
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (never a downloaded browser)."""
-    need(CHROMIUM.exists() or shutil.which("chromium") is not None,
-         "Chromium is not installed (apt-get install chromium); browser tests skipped")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need(False, "the playwright package is not installed; browser tests skipped")
-        raise
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+@pytest.fixture
+def chromium(browser: Any) -> Any:  # noqa: F811  (the imported fixture)
+    """Debian's Chromium through Playwright: tests/browser.py's module-scoped browser
+    (never a downloaded one; skipped with a reason where Chromium is absent)."""
+    return browser

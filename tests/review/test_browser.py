@@ -6,43 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from db.models import Candidate, DuplicatePair, FieldChange
-from db.session import Database
-from tests.conftest import run_offermap
-from tests.review.conftest import (
-    ARTIFACTS,
-    PASSWORD,
-    LiveServer,
-    Seeded,
-    copy_database,
-    seed,
-)
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seeded]:
-    """The real demo crawl, plus a hostile training, a duplicate pair and users."""
-    path = tmp_path_factory.mktemp("review-demo") / "demo.sqlite"
-    result = run_offermap("demo", "--db", str(path), "--quiet")
-    assert result.returncode == 0, result.stderr
-    database = Database(f"sqlite:///{path}")
-    seeded = seed(database)
-    database.dispose()
-    return path, seeded
-
-
-@pytest.fixture
-def demo(demo_template: tuple[Path, Seeded], tmp_path: Path) -> Iterator[Seeded]:
-    path, ids = demo_template
-    database = copy_database(path, tmp_path / "demo.sqlite")
-    yield Seeded(database, ids.hostile_id, ids.plain_ids, ids.pair_id)
-    database.dispose()
+from tests.review.conftest import ARTIFACTS, PASSWORD, LiveServer, Seeded
 
 
 @pytest.fixture

@@ -72,6 +72,32 @@ def test_review_commands_decide_and_undo(seeded_sqlite: Seeded) -> None:
     assert run_offermap("accept", str(third), "--db", url).exit_code == 0
 
 
+def test_accept_and_reject_go_through_the_review_service(seeded_sqlite: Seeded) -> None:
+    url = seeded_sqlite.database.url
+    first, second = seeded_sqlite.plain_ids[:2]
+    assert run_offermap("accept", str(first), "--db", url, "--by", "ana").exit_code == 0
+    free_text = run_offermap("reject", str(second), "--db", url, "--by", "ana",
+                             "--reason", "any text at all")
+    assert free_text.exit_code == 2
+    assert "not in the list" in free_text.output and '"off theme"' in free_text.output
+    rejected = run_offermap("reject", str(second), "--db", url, "--by", "ana",
+                            "--reason", "off theme")
+    assert rejected.exit_code == 0 and "rejected (off theme)" in rejected.output
+    missing = run_offermap("accept", "9999", "--db", url)
+    assert missing.exit_code == 1 and "No candidate 9999" in missing.output
+
+    # `review undo` takes back what `reject`, then `accept`, did.
+    assert run_offermap("review", "undo", "--db", url, "--by", "ana").exit_code == 0
+    with seeded_sqlite.database.session() as session:
+        assert session.get(Candidate, second).status == "pending"  # type: ignore[union-attr]
+    assert run_offermap("review", "undo", "--db", url, "--by", "ana").exit_code == 0
+    with seeded_sqlite.database.session() as session:
+        assert session.get(Candidate, first).status == "pending"  # type: ignore[union-attr]
+        actions = [(d.action, d.actor) for d in session.scalars(
+            select(Decision).order_by(Decision.id))]
+    assert actions == [("accept", "ana"), ("reject", "ana"), ("undo", "ana"), ("undo", "ana")]
+
+
 def test_review_commands_have_help_with_examples() -> None:
     for command in (["serve"], ["users", "add"], ["review", "list"], ["review", "show"],
                     ["review", "include"], ["review", "exclude"], ["review", "maybe"],
