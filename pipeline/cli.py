@@ -151,10 +151,12 @@ def print_summary(summary: RunSummary, database: Database) -> None:
     table = Table(title=f"Run {summary.run_id}: {summary.status}", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    failed = counts["queries_failed"] + counts["queries_blocked"]
+    troubles = [f"{counts[f'queries_{kind}']} {kind}" for kind in ("failed", "blocked", "partial")
+                if counts[f"queries_{kind}"]]
     table.add_row("queries sent", f"{counts['queries_sent']}"
-                  + (f" ({failed} failed, {counts['queries_partial']} partial)"
-                     if failed or counts["queries_partial"] else ""))
+                  + (f" ({', '.join(troubles)})" if troubles else ""))
+    if counts["queries_unsent"]:
+        table.add_row("queries not sent", str(counts["queries_unsent"]))
     table.add_row("search hits", str(counts["hits"]))
     table.add_row("pages fetched", str(counts["pages_fetched"]))
     for outcome in ("candidate", "not_offer", "off_theme", "not_html", "http_error", "robots",

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich import box
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -29,9 +30,10 @@ from crawler.backends.brave import BraveBackend
 from crawler.backends.google import MAX_RESULTS as GOOGLE_MAX_RESULTS
 from crawler.backends.google import GoogleBackend
 from crawler.backends.searxng import API_MAX, SearxngBackend
+from crawler.backends.base import request_count
 from crawler.grid import build_grid, resolve_time_range
-from db.models import Candidate, Hit, Page, Query, Run, Source
-from db.session import Database
+from db.models import Candidate, Hit, Page, Query, SearchExchange, Source
+from db.session import Database, default_database_url, normalise_url
 from pipeline.cli import (
     _open,
     clean,
@@ -43,8 +45,11 @@ from pipeline.cli import (
 )
 from pipeline.config import KeywordsConfig, load_config
 from pipeline.errors import OfferMapError
+from pipeline.store import Store
 
 Cell = tuple[str, str, str]  # keyword, format, language
+#: Result pages that got an answer with results (failed, blocked, unsent did not).
+ANSWERED = ("done", "partial")
 
 #: Published prices, for the estimate only (BACKENDS.md 1b and 1c, 2026).
 GOOGLE_PRICE_PER_1000 = 5.0  # USD beyond the free daily 100, up to 10,000 a day
@@ -93,7 +98,10 @@ def profile(name: str, keywords: KeywordsConfig) -> Profile:
 @click.option("--backend", "only", multiple=True,
               type=click.Choice(["searxng", "brave", "google", "duckduckgo"]),
               help="Only this backend (repeatable)  [default: use_backends]")
-@click.option("--language", "languages", multiple=True, help="Only this language (repeatable).")
+@click.option("--language", "languages", multiple=True, metavar="CODE|all",
+              help="This language (repeatable). One that keywords.yaml's languages: lacks "
+                   "but its translations cover is added, to preview it before adding it "
+                   "there; 'all': every translated language (the study's seven).")
 @click.option("--stats", is_flag=True, help="Saturation per grid cell of a stored run.")
 @click.option("--run", "run_id", type=int, default=None,
               help="With --stats: this run  [default: the latest that searched]")
@@ -103,35 +111,87 @@ def queries(config_dir: Path | None, db_url: str | None, only: tuple[str, ...],
     """Print the search grid a run would send, its size and cost; send nothing.
 
     \b
+    A run sends the languages listed under languages: in keywords.yaml (shipped:
+    en). --language narrows the preview to some of them, or adds languages the
+    translations: cover (shipped: en es it de fr nl pt), so the grid and its cost in
+    those can be read before they are added to languages:.
+
+    \b
     Examples:
-      offermap queries                       # every backend, every language
-      offermap queries --backend brave --language de
+      offermap queries                       # every backend, the configured languages
+      offermap queries --language all        # the study's grid in all seven languages
+      offermap queries --backend brave --language de --language fr
       offermap queries --stats               # which cells still find new trainings
       offermap queries --stats --run 12
     """
     if stats:
-        print_stats(_open(db_url), run_id, languages)
+        print_stats(_open_existing(db_url), run_id, languages)
         return
     config = load_config(config_dir)
     last = _last_search(db_url) if config.keywords.time_range == "since_last_run" else None
     print_grid(config.keywords, only or tuple(config.keywords.use_backends), languages, last)
 
 
+def _open_existing(db_url: str | None) -> Database:
+    """A database that already exists, opened without creating anything: these
+    commands only read (a SQLite file that is not there is an error, not a new file)."""
+    url = normalise_url(db_url or default_database_url())
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path in ("", ":memory:") or not Path(path).is_file():
+            raise OfferMapError(f"No offermap database at {path or url}: run `offermap crawl` "
+                                "(or `offermap demo`) first, or pass --db")
+    return _open(db_url)
+
+
 def _last_search(db_url: str | None) -> datetime | None:
-    """When the last run that searched started, if the database exists."""
+    """When the last run that searched started, as a run would see it (runs that got
+    no answer do not count), or None when there is no database yet."""
     try:
-        database = _open(db_url)
+        database = _open_existing(db_url)
     except OfferMapError:
         return None
-    with database.session() as session:
-        return session.scalar(select(func.max(Run.started_at)).join(Query, Query.run_id == Run.id))
+    try:
+        return Store(database).last_search_started()
+    finally:
+        database.dispose()
 
 
 # --- the grid ------------------------------------------------------------------------
 
 
+def translated_languages(keywords: KeywordsConfig) -> list[str]:
+    """English and every language a translation is given in, in order of appearance."""
+    found = ["en"]
+    inline = [term for term in [*keywords.keywords, *keywords.formats]
+              if isinstance(term, dict)]
+    for texts in [*keywords.translations.values(), *inline]:
+        found += [code for code in texts if code not in found]
+    return found
+
+
+def choose_languages(keywords: KeywordsConfig, asked: tuple[str, ...]) -> list[str]:
+    """The languages to print: the configured ones, ``asked`` among them, or ``asked``
+    added when the translations cover them; ``all`` is every translated language."""
+    configured = list(keywords.languages)
+    if not asked:
+        return configured
+    known = configured + [code for code in translated_languages(keywords)
+                          if code not in configured]
+    if "all" in asked:
+        return known
+    unknown = [code for code in asked if code not in known]
+    if unknown:
+        raise OfferMapError(f"No translations for {', '.join(unknown)} in keywords.yaml; "
+                            f"the languages it can write queries in: {', '.join(known)}")
+    return list(dict.fromkeys(asked))
+
+
 def print_grid(keywords: KeywordsConfig, backends: tuple[str, ...],
                languages: tuple[str, ...], last: datetime | None) -> None:
+    chosen = choose_languages(keywords, languages)
+    added = [code for code in chosen if code not in keywords.languages]
+    keywords = keywords.model_copy(update={"languages": chosen})
     time_range = resolve_time_range(keywords.time_range, last, datetime.now(UTC))
     cells = len(keywords.keywords) * len(keywords.formats) * len(keywords.languages)
     console.print(f"[bold]Grid[/bold]: {len(keywords.keywords)} keywords × "
@@ -139,21 +199,48 @@ def print_grid(keywords: KeywordsConfig, backends: tuple[str, ...],
                   f"({', '.join(keywords.languages)}) = {cells} cells; "
                   f"{keywords.pages_per_query} page(s) per query; time: "
                   + _time_note(keywords.time_range, time_range))
-    summary = Table("backend", "queries", "pages/query", "max requests", "budget",
-                    "sent at most", "quota and cost", title="Requests a run may send")
+    summary = _compact(Table("backend", "queries", "pages/query", "max requests", "budget",
+                             "sent at most", title="Requests a run may send"))
+    costs: list[str] = []
     for name in backends:
         prof = profile(name, keywords)
-        grid = [q for q in build_grid(keywords, prof.operators, time_range=time_range)
-                if not languages or q.language in languages]
+        grid = build_grid(keywords, prof.operators, time_range=time_range)
         _print_queries(name, grid, prof)
         depth = min(keywords.pages_per_query, prof.max_pages)
         most = len(grid) * depth
         summary.add_row(name, str(len(grid)), str(depth), str(most), str(prof.budget),
-                        str(min(most, prof.budget)),
-                        clean(_cost(name, min(most, prof.budget), keywords, prof)))
+                        str(min(most, prof.budget)))
+        costs.append(f"  {name}: {clean(_cost(name, min(most, prof.budget), keywords, prof))}")
     console.print(summary)
+    # Below the table, one line each: the notes are long, and a column would cut them
+    # in an 80-column terminal.
+    console.print("[bold]Quota and cost[/bold]")
+    for line in costs:
+        console.print(line)
+    if added:
+        console.print(f"Not in languages: of keywords.yaml: {', '.join(added)}; a run sends "
+                      "these only once they are added there.")
     console.print("Nothing was sent. A request budget cuts a run short; the cells it does "
                   "not reach are listed in the run's summary and asked first next time.")
+
+
+#: Columns of numbers: never wrapped, so the text columns take the rest of the width.
+NUMBERS = frozenset({"queries", "pages/query", "max requests", "budget", "sent at most",
+                     "lang", "requests", "hits", "new", "only here", "overlap", "depth"})
+
+
+def _compact(table: Table) -> Table:
+    """A table that fits a narrow terminal or a pipe (80 columns): light borders,
+    and text that wraps (long words folded) rather than being cut with "…"."""
+    table.box = box.SIMPLE_HEAD
+    table.pad_edge = False
+    table.collapse_padding = True
+    for column in table.columns:
+        if column.header in NUMBERS:
+            column.no_wrap, column.justify = True, "right"
+        else:
+            column.overflow, column.ratio = "fold", 1
+    return table
 
 
 def _time_note(setting: str | None, resolved: str | None) -> str:
@@ -208,17 +295,27 @@ class CellStats:
     statuses: Counter[str] = field(default_factory=Counter)
     new: set[int] = field(default_factory=set)
 
+    @property
+    def answered(self) -> int:
+        """Result pages that got results back (done or partial)."""
+        return sum(self.statuses[status] for status in ANSWERED)
+
 
 def cell_stats(database: Database, run_id: int) -> dict[Cell, CellStats]:
     """Per cell of one run: requests, hits, depth, URLs, statuses and the new
     candidates its hits led to."""
     cells: dict[Cell, CellStats] = defaultdict(CellStats)
     with database.session() as session:
-        for q in session.scalars(select(Query).where(Query.run_id == run_id)):
+        pages = session.execute(
+            select(Query, SearchExchange.headers)
+            .join(SearchExchange, SearchExchange.query_id == Query.id, isouter=True)
+            .where(Query.run_id == run_id))
+        for q, headers in pages:
             stats = cells[(q.keyword, q.format, q.language)]
             stats.statuses[q.status] += 1
-            if q.status != "unsent":
-                stats.requests += 1
+            # A page throttled and asked again counts every request it took.
+            stats.requests += request_count(q.status, headers)
+            if q.status in ANSWERED:
                 stats.depth = max(stats.depth, q.page)
         rows = session.execute(select(Query.keyword, Query.format, Query.language,
                                       Hit.canonical_url).join(Hit, Hit.query_id == Query.id)
@@ -253,8 +350,9 @@ def print_stats(database: Database, run_id: int | None, languages: tuple[str, ..
         raise OfferMapError(f"Run {run_id} sent no search queries")
     url_cells: Counter[str] = Counter(url for stats in cells.values() for url in stats.urls)
     finders: Counter[int] = Counter(cid for stats in cells.values() for cid in stats.new)
-    table = Table("keyword", "format", "lang", "requests", "hits", "new", "only here",
-                  "overlap", "depth", "status", title=f"Saturation per grid cell, run {run_id}")
+    table = _compact(Table("keyword", "format", "lang", "requests", "hits", "new",
+                           "only here", "overlap", "depth", "status",
+                           title=f"Saturation per grid cell, run {run_id}"))
     for cell in sorted(cells):
         if languages and cell[2] not in languages:
             continue
@@ -263,10 +361,15 @@ def print_stats(database: Database, run_id: int | None, languages: tuple[str, ..
         overlap = f"{100 * shared / len(stats.urls):.0f}%" if stats.urls else "-"
         only = sum(1 for cid in stats.new if finders[cid] == 1)
         status = ", ".join(f"{n} {s}" for s, n in sorted(stats.statuses.items()))
-        saturated = stats.requests and not stats.new
+        # Saturated: answered, and nothing new. A cell whose requests were all
+        # blocked, failed or unsent was not searched: it is not saturated.
+        if not stats.answered:
+            status += " · not searched"
+        elif not stats.new:
+            status += " · saturated"
         table.add_row(clean(cell[0]), clean(cell[1]), cell[2], str(stats.requests),
                       str(stats.hits), str(len(stats.new)), str(only), overlap,
-                      str(stats.depth), status + (" · saturated" if saturated else ""))
+                      str(stats.depth), status)
     console.print(table)
     console.print("new: candidates first found in this run that the cell's hits led to; "
                   "only here: of those, found by no other cell; overlap: share of the "

@@ -184,6 +184,9 @@ class ProviderSite(_Strict):
     theme_filter: bool = True
     max_pages: int = Field(default=500, ge=1)
     delay: float | None = Field(default=None, ge=0)  # seconds between requests to the site
+    # Seed the walk with the site's pages listed in the Common Crawl index
+    # (keywords.yaml backends.commoncrawl), besides its start URLs.
+    common_crawl: bool = False
 
     @field_validator("start_urls")
     @classmethod

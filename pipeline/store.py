@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.backends.base import ATTEMPTS_KEY, EARLIER_KEY
 from crawler.items import FetchedPage, SearchResponse
 from db.models import (
     Candidate,
@@ -189,10 +190,20 @@ class Store:
                 key = (response.backend, response.query.key, response.page, hit.rank)
                 self._hit_ids[key] = row.id
             raw = getattr(response, "raw", None)
+            earlier = list(getattr(response, "earlier", None) or [])
+            attempts = 1 + len(earlier)
+            if raw is None and earlier:  # asked again after a throttle, then no answer
+                raw = earlier.pop()
             if raw is not None:  # already stripped of secrets by the spider
+                headers = dict(raw.headers)
+                if attempts > 1:
+                    # Throttled, then asked again: every answer is kept, with the
+                    # number of requests the page took.
+                    headers[ATTEMPTS_KEY] = attempts
+                    headers[EARLIER_KEY] = [e.as_json() for e in earlier]
                 session.add(SearchExchange(
                     query_id=query.id, run_id=self.run_id, method=raw.method, url=raw.url,
-                    request_body=raw.request_body, status=raw.status, headers=raw.headers,
+                    request_body=raw.request_body, status=raw.status, headers=headers,
                     body=raw.body))
         counts["hits"] += len(response.hits)
 
@@ -241,18 +252,29 @@ class Store:
                 .order_by(Run.started_at.desc()).limit(1))
 
     def cells_to_retry(self, backend: str) -> set[str]:
-        """Query keys whose latest run on ``backend`` left them partial, failed, blocked
-        or unsent: the next run asks them first."""
+        """Query keys the last run that sent them left partial, failed or blocked, and
+        keys never sent since they were left unsent: the next run asks them first.
+
+        A run that sent nothing (a budget already spent, a backend held) changes
+        nothing: the cells an earlier run left over still come first after it.
+        """
         with self.database.session() as session:
-            latest = session.scalar(select(Query.run_id).where(
+            rows = session.execute(select(Query.run_id, Query.language, Query.text,
+                                          Query.status).where(
                 Query.backend == backend, Query.run_id != self.run_id)
-                .order_by(Query.run_id.desc()).limit(1))
-            if latest is None:
-                return set()
-            rows = session.execute(select(Query.language, Query.text, Query.status).where(
-                Query.backend == backend, Query.run_id == latest)).all()
-        done = {f"{r.language}:{r.text}" for r in rows if r.status == "done"}
-        return {f"{r.language}:{r.text}" for r in rows if r.status != "done"} - done
+                .order_by(Query.run_id)).all()
+        latest: dict[str, tuple[int, set[str]]] = {}  # key -> (run, statuses) last sent
+        unsent: set[str] = set()
+        for row in rows:
+            key = f"{row.language}:{row.text}"
+            if row.status == "unsent":
+                unsent.add(key)
+                continue
+            run, seen = latest.get(key, (0, set()))
+            latest[key] = (row.run_id, seen | {row.status}) if run == row.run_id \
+                else (row.run_id, {row.status})
+        retry = {key for key, (_, seen) in latest.items() if "done" not in seen}
+        return retry | (unsent - latest.keys())
 
     # --- pages ---------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pipeline.errors import BackendError
 
@@ -84,6 +84,13 @@ class BackendPage:
     hold_until: datetime | None = None  # out of quota until then: ask nothing more
 
 
+#: Keys of a kept raw answer's headers that no HTTP header can have (a colon is not
+#: allowed in a header name): how many requests the page took, and the answers to
+#: the earlier ones (throttled, then asked again).
+ATTEMPTS_KEY = "offermap:attempts"
+EARLIER_KEY = "offermap:earlier"
+
+
 @dataclass(frozen=True, slots=True)
 class RawExchange:
     """A backend's raw answer, as kept with the run (secrets already stripped)."""
@@ -94,6 +101,20 @@ class RawExchange:
     status: int | None
     headers: dict[str, str]
     body: bytes
+
+    def as_json(self) -> dict[str, object]:
+        """This answer as JSON (the body as text), to keep inside another row."""
+        return {"method": self.method, "url": self.url, "request_body": self.request_body,
+                "status": self.status, "headers": self.headers,
+                "body": self.body.decode("utf-8", "replace")}
+
+
+def request_count(status: str, exchange_headers: dict[str, Any] | None) -> int:
+    """How many requests one stored result page took: none if it was not sent, one,
+    or more when it was throttled and asked again (:data:`ATTEMPTS_KEY`)."""
+    if status == "unsent":
+        return 0
+    return int((exchange_headers or {}).get(ATTEMPTS_KEY, 1))
 
 
 class BackendBlocked(BackendError):

@@ -123,6 +123,20 @@ def _raise_for(status: int) -> None:
         raise BackendError(f"Common Crawl index answered HTTP {status}")
 
 
+def cdx_api_url(base_url: str, collection: str) -> str | None:
+    """The CDX API of a pinned collection (``CC-MAIN-2025-43``); None for ``latest``,
+    which has to be read from collinfo.json first."""
+    if collection == "latest":
+        return None
+    return f"{base_url.rstrip('/')}/{collection}-index"
+
+
+def seed_lookups(cdx_api: str, domains: list[str], limit: int) -> list[RequestSpec]:
+    """One lookup per allowed domain of a provider site: its captured HTML pages."""
+    return [lookup_request(cdx_api, domain, match_type="domain", limit=limit)
+            for domain in domains]
+
+
 class CollinfoCache:
     """collinfo.json on disk for 24 h, replaced atomically."""
 

@@ -16,7 +16,9 @@ Protocol notes, from SearXNG's own code (see BACKENDS.md in the project notes):
 * ``pageno`` is 1-based; ``time_range`` is day, week, month or year (anything else
   is a 400); a page past the end is an empty ``results`` list.
 * The limiter allows an API client 4 requests per hour (``API_MAX``); with
-  ``limiter: true`` in keywords.yaml the budget is capped to that.
+  ``limiter: true`` in keywords.yaml the budget is capped to that, counting the
+  requests earlier runs sent in the last hour (the spider reads them from the
+  database), and its 429 holds the backend for an hour, across runs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pipeline.errors import BackendError, BackendMisconfigured
 
 RESULTS_PER_PAGE = 10  # SearXNG's page size is fixed by its engines; ten is typical
 API_MAX = 4  # searx/botdetection/ip_limit.py: API requests per hour per IP, limiter on
+API_WINDOW = 3600.0  # seconds: the window API_MAX counts in (sliding, across runs)
 #: A 429 carries no Retry-After; the limiter's API window is an hour.
 LIMITER_COOLDOWN = 3600.0
 
@@ -45,7 +48,9 @@ class SearxngBackend:
         self.engines: list[str] = list(getattr(settings, "engines", []))
         self.max_pages: int = getattr(settings, "max_pages", 5)
         self.max_requests: int = settings.max_requests
-        if getattr(settings, "limiter", False):
+        #: The instance runs its limiter: at most API_MAX requests per API_WINDOW.
+        self.limiter: bool = bool(getattr(settings, "limiter", False))
+        if self.limiter:
             self.max_requests = min(self.max_requests, API_MAX)
         self.timeout: float = settings.timeout
         self.delay: float = settings.delay

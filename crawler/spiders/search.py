@@ -17,19 +17,22 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
 from scrapy.http import Request, Response
+from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from crawler.backends import Backend, GridQuery, make_backend
-from crawler.backends.base import BackendBlocked, BackendPage, RawExchange
+from crawler.backends.base import BackendBlocked, BackendPage, RawExchange, request_count
+from crawler.backends.searxng import API_MAX, API_WINDOW
 from crawler.backends.secrets import install_log_filter, redact, redact_bytes
 from crawler.grid import build_grid, resolve_time_range
 from crawler.items import SearchResponse
 from crawler.spiders._common import failed_page, fetched_page, flat_headers
+from db.models import Query, SearchExchange
 from pipeline.config import Config, load_config
 from pipeline.errors import BackendError, BackendMisconfigured
 from pipeline.urls import is_http_url
@@ -39,6 +42,8 @@ logger = logging.getLogger(__name__)
 #: After this many failures in a row (unreachable, timeout, 5xx) a backend is left
 #: alone for the rest of the run; its remaining cells are recorded as not searched.
 MAX_CONSECUTIVE_FAILURES = 2
+#: A cooldown longer than a run waits holds the backend for later runs too, up to this.
+MAX_HOLD = 7 * 24 * 3600.0
 
 
 class _MemoryOnly:
@@ -58,6 +63,8 @@ class SearchResult(SearchResponse):
     """A :class:`SearchResponse` with the backend's raw answer, kept with the run."""
 
     raw: RawExchange | None = None
+    #: Answers to earlier requests for the same page (throttled, then asked again).
+    earlier: list[RawExchange] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -69,8 +76,12 @@ class _Lane:
     sent: int = 0
     failures: int = 0  # in a row
     stopped: str | None = None
+    #: Why the budget is smaller than ``max_requests`` (SearXNG's hourly limiter).
+    budget_note: str | None = None
     not_before: float = 0.0  # time.monotonic() before which nothing is sent
     retried: set[tuple[str, int]] = field(default_factory=set)  # throttled once already
+    #: (query key, page) -> the throttled answers of a page that was asked again.
+    earlier: dict[tuple[str, int], list[RawExchange]] = field(default_factory=dict)
 
 
 class SearchSpider(scrapy.Spider):
@@ -118,7 +129,9 @@ class SearchSpider(scrapy.Spider):
             queries = build_grid(keywords, backend.operators, time_range=time_range)
             retry = store.cells_to_retry(name) if store is not None else set()
             queries.sort(key=lambda query: query.key not in retry)  # stable: retries first
-            self.lanes[name] = _Lane(backend, deque(queries))
+            self.lanes[name] = lane = _Lane(backend, deque(queries))
+            if store is not None and getattr(backend, "limiter", False):
+                _share_the_hour(lane, store)
             self._own_slot(name)
             hold = store.backend_hold(name) if store is not None else None
             if hold is not None:
@@ -136,33 +149,52 @@ class SearchSpider(scrapy.Spider):
         if downloader is not None:
             downloader.per_slot_settings[_slot(name)] = {"concurrency": 1, "delay": 0}
 
-    async def _next(self, name: str, after: tuple[GridQuery, int, BackendPage] | None
+    async def _next(self, name: str, after: tuple[GridQuery, int, BackendPage] | None,
+                    again: tuple[SearchResult, dict[str, str] | None] | None = None
                     ) -> AsyncIterator[Any]:
-        """The lane's next request: the next page of the same query, or the next cell."""
+        """The lane's next request: the next page of the same query, or the next cell.
+
+        ``again`` is a throttled answer (and the paging state of its request) whose
+        page is to be asked once more: within the same budget, after the same waits
+        as any request; when the budget or the wait forbids it, the throttled answer
+        is what is recorded (``blocked``).
+        """
         lane = self.lanes[name]
+        throttled = again[0] if again is not None else None
         if lane.stopped:
+            if throttled is not None:
+                yield self._emit(lane, throttled)
             return
-        step = self._follow(lane, after)
+        if again is not None:
+            step: tuple[GridQuery, int, dict[str, str] | None] | None = (
+                again[0].query, again[0].page, again[1])
+        else:
+            step = self._follow(lane, after)
         if step is None:
             return
         query, page, state = step
+        reason = None
         if lane.sent >= lane.backend.max_requests:
-            if page == 1:
+            reason = lane.budget_note or \
+                f"request budget of {lane.backend.max_requests} reached"
+        elif (wait := lane.not_before - time.monotonic()) > self._max_wait():
+            reason = (f"asked to wait {wait:.0f} s, more than this run waits "
+                      f"({self._max_wait():.0f} s)")
+        if reason is not None:
+            if throttled is not None:
+                throttled.status = "blocked"
+                throttled.error = f"{throttled.error}; not asked again: {reason}"
+                yield self._emit(lane, throttled)
+            elif page == 1:
                 lane.pending.appendleft(query)
-            for item in self._stop(name, f"request budget of {lane.backend.max_requests} "
-                                         "reached"):
+            for item in self._stop(name, reason):
                 yield item
             return
         wait = lane.not_before - time.monotonic()
-        if wait > self._max_wait():
-            if page == 1:
-                lane.pending.appendleft(query)
-            for item in self._stop(name, f"asked to wait {wait:.0f} s, more than this run "
-                                         f"waits ({self._max_wait():.0f} s)"):
-                yield item
-            return
         if wait > 0:
             await asyncio.sleep(wait)
+        if throttled is not None and throttled.raw is not None:
+            lane.earlier.setdefault((query.key, page), []).append(throttled.raw)
         yield self._request(name, query, page, state)
 
     def _follow(self, lane: _Lane, after: tuple[GridQuery, int, BackendPage] | None
@@ -220,7 +252,13 @@ class SearchSpider(scrapy.Spider):
         logger.warning("Search backend %s stopped: %s", name, reason)
         while lane.pending:
             query = lane.pending.popleft()
-            yield SearchResult(name, query, 1, status, error=reason)
+            yield self._emit(lane, SearchResult(name, query, 1, status, error=reason))
+
+    @staticmethod
+    def _emit(lane: _Lane, result: SearchResult) -> SearchResult:
+        """The result with the throttled answers its page got before (kept with it)."""
+        result.earlier = lane.earlier.pop((result.query.key, result.page), [])
+        return result
 
     def _misconfigured(self, name: str, reason: str) -> None:
         self.disabled[name] = self.misconfigured[name] = reason
@@ -242,10 +280,13 @@ class SearchSpider(scrapy.Spider):
         try:
             parsed = lane.backend.parse(response.status, flat_headers(response), response.body)
         except BackendMisconfigured as error:
+            # Every later request would get the same answer: stop the lane, and record
+            # the cells it did not reach so that the summary names them.
             result.status, result.error = "failed", redact(str(error))
-            yield result
-            lane.stopped = result.error
+            yield self._emit(lane, result)
             self._misconfigured(name, result.error)
+            for item in self._stop(name, f"{name} is misconfigured"):
+                yield item
             return
         except BackendBlocked as error:
             async for item in self._blocked(name, result, error, meta["offermap_state"]):
@@ -253,7 +294,7 @@ class SearchSpider(scrapy.Spider):
             return
         except BackendError as error:
             result.status, result.error = "failed", redact(str(error))
-            yield result
+            yield self._emit(lane, result)
             async for item in self._failed(name):
                 yield item
             return
@@ -263,7 +304,7 @@ class SearchSpider(scrapy.Spider):
         if parsed.unresponsive:
             result.status = "partial"
             result.error = "engines did not answer: " + ", ".join(parsed.unresponsive)
-        yield result
+        yield self._emit(lane, result)
         for hit in result.hits:
             yield Request(
                 hit.url,
@@ -290,27 +331,27 @@ class SearchSpider(scrapy.Spider):
         query, page = result.query, result.page
         if error.hold_until is not None:
             result.status, result.error = "blocked", redact(str(error))
-            yield result
+            yield self._emit(lane, result)
             self._hold(name, error.hold_until, result.error)
             for item in self._stop(name, result.error):
                 yield item
             return
         lane.not_before = max(lane.not_before, time.monotonic() + error.cooldown)
+        result.status, result.error = "blocked", redact(str(error))
         if (query.key, page) not in lane.retried and error.cooldown <= self._max_wait():
             # Asked to slow down: the same page once more, after the cooldown.
             lane.retried.add((query.key, page))
             self.crawler.stats.inc_value(f"search/{name}/throttled")
             logger.info("Search backend %s throttled: %s", name, error)
-            if page == 1:
-                lane.pending.appendleft(query)
-                async for item in self._next(name, None):
-                    yield item
-            else:
-                await asyncio.sleep(max(0.0, lane.not_before - time.monotonic()))
-                yield self._request(name, query, page, state)
+            async for item in self._next(name, None, again=(result, state)):
+                yield item
             return
-        result.status, result.error = "blocked", redact(str(error))
-        yield result
+        yield self._emit(lane, result)
+        if self._max_wait() < error.cooldown < MAX_HOLD:
+            # A cooldown longer than a run waits (SearXNG's limiter: an hour) holds
+            # for later runs too: none asks this backend before it ends.
+            until = datetime.now(UTC) + timedelta(seconds=error.cooldown)
+            self._hold(name, until, result.error)
         async for item in self._next(name, None):
             yield item
 
@@ -329,9 +370,9 @@ class SearchSpider(scrapy.Spider):
         meta = failure.request.meta  # type: ignore[attr-defined]
         name = meta["offermap_backend"]
         reason = redact(failed_page(failure, origin="search").error or "no answer")
-        yield SearchResult(name, meta["offermap_query"], meta["offermap_page"], "failed",
-                           error=f"{name} unreachable: {reason}",
-                           sent_at=meta["offermap_sent_at"])
+        yield self._emit(self.lanes[name], SearchResult(
+            name, meta["offermap_query"], meta["offermap_page"], "failed",
+            error=f"{name} unreachable: {reason}", sent_at=meta["offermap_sent_at"]))
         async for item in self._failed(name):
             yield item
 
@@ -347,6 +388,28 @@ class SearchSpider(scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> Iterator[Any]:
         yield failed_page(failure, origin="search")
+
+
+def _share_the_hour(lane: _Lane, store: Any) -> None:
+    """SearXNG's limiter counts API requests per address over a sliding hour, whatever
+    run sent them: this run gets what the runs of the last hour left of API_MAX."""
+    since = datetime.now(UTC) - timedelta(seconds=API_WINDOW)
+    with store.database.session() as session:
+        rows = session.execute(
+            select(Query.sent_at, SearchExchange.headers)
+            .join(SearchExchange, SearchExchange.query_id == Query.id, isouter=True)
+            .where(Query.backend == lane.backend.name, Query.status != "unsent",
+                   Query.sent_at >= since)).all()
+    if not rows:
+        return
+    used = sum(request_count("sent", headers) for _, headers in rows)
+    left = max(0, API_MAX - used)
+    if left < lane.backend.max_requests:
+        lane.backend.max_requests = left
+        frees = min(sent for sent, _ in rows) + timedelta(seconds=API_WINDOW)
+        lane.budget_note = (f"SearXNG's limiter allows {API_MAX} requests an hour; "
+                            f"{used} sent in the last hour, the next one frees at "
+                            f"{frees:%H:%M} UTC")
 
 
 def _slot(name: str) -> str:

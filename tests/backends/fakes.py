@@ -415,3 +415,37 @@ class FakeDuckDuckGo(ProtocolServer):
                  2: f"/l/?kh=-1&amp;uddg={quote(target, safe='')}&amp;rut=abc{n}",
                  3: target.replace("&", "&amp;")}
         return ddg_result(forms[n], f"Workshop <b>{page}.{n}</b>", f"Snippet {page}.{n}")
+
+
+# --- Common Crawl CDX index ------------------------------------------------------------
+
+
+class FakeCommonCrawl(ProtocolServer):
+    """index.commoncrawl.org: /collinfo.json and one collection's CDX API answering
+    NDJSON captures by domain, 404 "No Captures found", and the fail2ban 503."""
+
+    collection = "CC-MAIN-2026-40"
+
+    def __init__(self, captures: dict[str, list[str]], *, mode: str = "ok") -> None:
+        super().__init__()
+        self.captures, self.mode = captures, mode
+
+    def answer(self, request: Logged) -> Reply:
+        if request.path == "/collinfo.json":
+            return _json(200, [
+                {"id": "CC-MAIN-2026-33", "cdx-api": f"{self.url}/CC-MAIN-2026-33-index"},
+                {"id": self.collection, "cdx-api": f"{self.url}/{self.collection}-index"}])
+        if not request.path.endswith("-index"):
+            return 404, {"Content-Type": "text/plain"}, b"Not Found"
+        if self.mode == "throttle":
+            return 503, {"Content-Type": "text/plain"}, b"Slow Down"
+        p = request.params
+        urls = self.captures.get(p.get("url", ""), [])
+        if p.get("matchType") != "domain" or p.get("output") != "json":
+            return 400, {"Content-Type": "text/plain"}, b"unsupported query"
+        if not urls:
+            return _json(404, {"error": f"No Captures found for: {p.get('url')}"})
+        limit = int(p.get("limit", len(urls)))
+        lines = [json.dumps({"urlkey": u, "timestamp": "20261001000000", "url": u,
+                             "mime": "text/html", "status": "200"}) for u in urls[:limit]]
+        return 200, {"Content-Type": "text/x-ndjson"}, "\n".join(lines).encode()

@@ -64,3 +64,27 @@ def test_since_last_run_becomes_the_smallest_covering_range() -> None:
     assert resolve_time_range("since_last_run", now - timedelta(days=400), now) is None
     assert resolve_time_range("month", None, now) == "month"
     assert {q.time_range for q in build_grid(config(), time_range="week")} == {"week"}
+
+
+def test_the_shipped_grid_prints_in_the_seven_study_languages() -> None:
+    from tests.conftest import run_offermap
+
+    result = run_offermap("queries", "--language", "all")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "6 keywords × 6 formats × 7 languages (en, es, it, de, fr, nl, pt) = 252" in out
+    assert "searxng: 252 queries" in out
+    for language in STUDY_LANGUAGES:
+        assert f"  {language} (36)" in out
+    for text in ("coinvolgimento dei cittadini corso", "Bürgerbeteiligung Seminar",
+                 "participação cidadã oficina", "burgerbegroting zomerschool"):
+        assert text in out
+    assert "Not in languages: of keywords.yaml: es, it, de, fr, nl, pt" in out
+
+    two = run_offermap("queries", "--language", "de", "--language", "fr")
+    assert two.returncode == 0, two.stderr
+    assert "× 2 languages (de, fr) = 72" in two.stdout and "Bürgerengagement Kurs" in two.stdout
+
+    unknown = run_offermap("queries", "--language", "sv")
+    assert unknown.returncode != 0
+    assert "No translations for sv in keywords.yaml" in unknown.stderr
