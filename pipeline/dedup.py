@@ -20,6 +20,7 @@ Pure module: no network, no database, no logging.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -80,10 +81,17 @@ _TOKEN_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # providers and format phrases recur on every record
 def _fold(text: str, *, casefold: bool = True) -> str:
     """NFKC (ligatures, full-width forms, NBSP), casefold, strip combining marks, map
     every dash to "-", drop format characters (soft hyphen, ZWJ, BOM), turn every
     Unicode space into one ASCII space (B24)."""
+    if text.isascii():
+        # The same result without the per-character walk: in ASCII, NFKC changes
+        # nothing, "-" is the only dash, no character is a mark or a format
+        # character, and "`" is the only one _CHAR_MAP maps.
+        text = (text.casefold() if casefold else text).replace("`", "'")
+        return " ".join(_INNER_APOSTROPHE_RE.sub("", text).split())
     text = unicodedata.normalize("NFKC", text)
     if casefold:
         text = text.casefold()
