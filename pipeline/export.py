@@ -52,6 +52,9 @@ LIST_COLUMNS = frozenset({"topics", "verticals", "trainers", "audience_tags", "s
 JSON_COLUMNS = frozenset(EXTRA_COLUMNS)
 #: How list cells are joined in CSV and XLSX (JSON, SQLite and JSON-LD keep lists).
 LIST_SEPARATOR = "; "
+#: schema.org's type for each provider category (the others stay Organization).
+PROVIDER_TYPES = {"university": "CollegeOrUniversity", "network_ngo": "NGO",
+                  "public_body": "GovernmentOrganization", "company": "Corporation"}
 #: An edition's keys in ``--with-editions`` (see :func:`editions`), after ``url`` and
 #: ``origin``.
 EDITION_FIELDS = ("start_date", "end_date", "modality", "edition_status", "fee_text",
@@ -114,10 +117,12 @@ def primary_source(candidate: Candidate) -> Source | None:
 
 def evidence(candidate: Candidate) -> dict[str, Any]:
     """Each record field's evidence (extractor, source text, confidence) as stored
-    with the candidate's primary source."""
+    with the candidate's primary source, and the page it was read on."""
     source = primary_source(candidate)
-    stored = source.evidence if source is not None else {}
-    return {name: stored[name] for name in RECORD_FIELDS if name in stored}
+    if source is None:
+        return {}
+    return {name: {**source.evidence[name], "page": source.page_url}
+            for name in RECORD_FIELDS if name in source.evidence}
 
 
 def editions(candidate: Candidate) -> list[dict[str, Any]]:
@@ -437,8 +442,11 @@ def course(record: Record) -> dict[str, Any]:
                             "name": record.get("title"), "url": record.get("url")}
     _put(node, "description", record.get("description"))
     if record.get("provider"):
-        node["provider"] = {"@type": "Organization", "name": record["provider"]}
-        _put(node["provider"], "additionalType", record.get("provider_category"))
+        category = record.get("provider_category")
+        node["provider"] = {"@type": PROVIDER_TYPES.get(category or "", "Organization"),
+                            "name": record["provider"]}
+        # additionalType takes a URL; offermap's own category names have none.
+        _put(node["provider"], "description", category)
     _put(node, "inLanguage", record.get("language"))
     _put(node, "about", record.get("topics") or None)
     _put(node, "keywords", record.get("verticals") or None)

@@ -199,7 +199,7 @@ def course_fields(node: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": node["name"], "url": node["url"], "description": node.get("description"),
         "provider": node.get("provider", {}).get("name"),
-        "provider_category": node.get("provider", {}).get("additionalType"),
+        "provider_category": node.get("provider", {}).get("description"),
         "language": node.get("inLanguage"), "topics": node.get("about", []),
         "verticals": node.get("keywords", []), "is_free": node.get("isAccessibleForFree"),
         "modality": modes.get(instance.get("courseMode")),

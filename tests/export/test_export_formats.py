@@ -110,7 +110,8 @@ def test_jsonld_uses_course_instance_offer_and_organization(hostile_db: str,
     graph = json.loads(path.read_text(encoding="utf-8"))["@graph"]
 
     course = graph[1]  # the second candidate has two sources, so two editions
-    assert course["@type"] == "Course" and course["provider"]["@type"] == "Organization"
+    # A university provider is schema.org's CollegeOrUniversity, an Organization.
+    assert course["@type"] == "Course" and course["provider"]["@type"] == "CollegeOrUniversity"
     instances = course["hasCourseInstance"]
     assert [instance["@type"] for instance in instances] == ["CourseInstance"] * 2
     assert [instance["startDate"] for instance in instances] == ["2027-05-03", "2028-05-03"]
@@ -265,6 +266,8 @@ def test_evidence_comes_from_the_primary_source(hostile_db: str, tmp_path: Path)
     export_file(hostile_db, path, "--with-evidence", "--fields", "title")
     row = READERS["jsonl"](path)[0]
     assert list(row) == ["title", "evidence"]
+    page = row["evidence"]["title"].pop("page")  # where the primary source was read
+    assert page.startswith("https://")
     assert row["evidence"] == {"title": {"value": HOSTILE[0], "extractor": "jsonld",
                                          "source": "$[0].name", "confidence": 0.9}}
 

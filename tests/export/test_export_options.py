@@ -87,3 +87,22 @@ def test_editions_carry_their_modality_status_and_fee(tmp_path: Path) -> None:
     help_text = offermap("export", "--help").output
     assert "modality" in help_text and "until editions are modelled" not in help_text
     database.dispose()
+
+
+def test_evidence_names_its_page_and_json_ld_types_the_provider(tmp_path: Path) -> None:
+    url, database = fresh(tmp_path)
+    add_candidate(database, **{**base_fields(1), "provider_category": "university"})
+    out = tmp_path / "evidence.json"
+    result = offermap("export", "--db", url, "--out", str(out), "--with-evidence")
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(out.read_text())
+    assert row["evidence"]["title"]["page"] == row["url"]
+    assert row["evidence"]["title"]["extractor"] == "jsonld"
+
+    linked = tmp_path / "trainings.jsonld"
+    assert offermap("export", "--db", url, "--out", str(linked)).exit_code == 0
+    [course] = [node for node in json.loads(linked.read_text())["@graph"]
+                if node.get("@type") == "Course"]
+    assert course["provider"]["@type"] == "CollegeOrUniversity"
+    assert "additionalType" not in course["provider"]
+    database.dispose()
