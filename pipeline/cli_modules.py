@@ -12,3 +12,4 @@ from pipeline import cli_dedup  # noqa: E402,F401
 from pipeline import cli_review  # noqa: E402,F401  (serve, users, review)
 from pipeline import cli_search  # noqa: F401  (queries)
 from pipeline import cli_doctor  # noqa: E402,F401  (doctor)
+from pipeline import cli_runs  # noqa: E402,F401  (runs)
