@@ -62,7 +62,7 @@ def friendly_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except OfferMapError as error:
-            errors.print(f"[red]Error:[/red] {clean(error)}")
+            errors.print(f"[red]Error:[/red] {clean(error)}", soft_wrap=True)  # one line
             sys.exit(error.exit_code)
 
     return wrapper  # type: ignore[return-value]
@@ -97,10 +97,16 @@ def main() -> None:
 @click.option("--spider", "spiders", multiple=True, type=click.Choice(["search", "providers"]),
               help="Run only this spider (repeatable)  [default: both]")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--wait", is_flag=True,
+              help="If another run is going on this database, wait for it to end "
+                   "(default: refuse with 'already running').")
 @friendly_errors
 def crawl(db_url: str | None, config_dir: Path | None, spiders: tuple[str, ...],
-          quiet: bool) -> None:
+          quiet: bool, wait: bool) -> None:
     """Run the search grid and walk the provider sites, storing candidates.
+
+    One run at a time per database: a second crawl started while one is going
+    stops with "already running" (or waits, with --wait).
 
     \b
     Examples:
@@ -112,7 +118,7 @@ def crawl(db_url: str | None, config_dir: Path | None, spiders: tuple[str, ...],
     allow_networks_from(None)  # so is $OFFERMAP_ALLOW_NETWORKS (exit 2 when invalid)
     database = Database(db_url)
     summary = _crawl_with_progress(config, database, spiders or ("search", "providers"),
-                                   quiet=quiet)
+                                   quiet=quiet, wait=wait)
     print_summary(summary, database)
     if summary.status != "finished":
         sys.exit(1)
@@ -120,13 +126,14 @@ def crawl(db_url: str | None, config_dir: Path | None, spiders: tuple[str, ...],
 
 def _crawl_with_progress(config: Any, database: Database, spiders: tuple[str, ...], *,
                          quiet: bool, overrides: dict[str, Any] | None = None,
-                         kind: str = "crawl") -> RunSummary:
+                         kind: str = "crawl", wait: bool = False) -> RunSummary:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from pipeline.crawl import run_crawl
 
     if quiet or not errors.is_terminal:
-        return run_crawl(config, database, spiders=spiders, overrides=overrides, kind=kind)
+        return run_crawl(config, database, spiders=spiders, overrides=overrides, kind=kind,
+                         wait=wait)
 
     totals: dict[str, dict[str, int]] = {}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -143,7 +150,7 @@ def _crawl_with_progress(config: Any, database: Database, spiders: tuple[str, ..
                 f"of {scheduled} requests"))
 
         return run_crawl(config, database, spiders=spiders, overrides=overrides,
-                         progress=update, kind=kind)
+                         progress=update, kind=kind, wait=wait)
 
 
 def print_summary(summary: RunSummary, database: Database) -> None:

@@ -269,6 +269,31 @@ class DedupConfig(_Strict):
     edition_threshold: float = Field(default=95.0, ge=50, le=100)
 
 
+# --- schedule.yaml -----------------------------------------------------------------
+
+
+class ScheduledCrawl(_Strict):
+    """One recurring crawl of ``offermap schedule``."""
+
+    cron: str = Field(min_length=1)
+    spiders: list[Literal["search", "providers"]] = Field(
+        default_factory=lambda: ["search", "providers"], min_length=1)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from pipeline.schedule import cron_trigger
+
+        cron_trigger(value)  # raises ValueError with the reason
+        return value
+
+
+class ScheduleConfig(_Strict):
+    """When ``offermap schedule`` crawls (cron syntax, UTC)."""
+
+    crawls: list[ScheduledCrawl] = Field(default_factory=list)
+
+
 # --- loading -----------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from crawler.spiders.providers import ProvidersSpider
 from crawler.spiders.search import SearchSpider
 from db.session import Database
 from pipeline.config import Config
+from pipeline.runlock import run_lock
 from pipeline.store import RunSummary, Store
 
 SPIDERS = {"search": SearchSpider, "providers": ProvidersSpider}
@@ -52,15 +53,24 @@ def crawler_settings(config: Config, overrides: dict[str, Any] | None = None) ->
 
 def run_crawl(config: Config, database: Database, *, spiders: Iterable[str] = SPIDERS,
               overrides: dict[str, Any] | None = None,
-              progress: ProgressCallback | None = None, kind: str = "crawl") -> RunSummary:
+              progress: ProgressCallback | None = None, kind: str = "crawl",
+              wait: bool = False) -> RunSummary:
     """Crawl, store, and return the run's summary.  Blocks until the crawl ends.
 
+    One run at a time per database: while another holds the run lock this raises
+    :class:`~pipeline.runlock.AlreadyRunning`, or with ``wait`` waits for it.
     Can run once per process: Twisted's reactor cannot be restarted.
     """
     settings = crawler_settings(config, overrides)
     # A bad OFFERMAP_ALLOW_NETWORKS is a ConfigError (one line, exit 2) raised here,
     # before a run is recorded; inside Scrapy it would only be logged.
     allow_networks_from(settings)
+    with run_lock(database, wait=wait):
+        return _crawl(config, database, settings, spiders, progress, kind)
+
+
+def _crawl(config: Config, database: Database, settings: Settings, spiders: Iterable[str],
+           progress: ProgressCallback | None, kind: str) -> RunSummary:
     store = Store(database, kind=kind, dedup=config.dedup)
     store.start_run()
     process = CrawlerProcess(settings)
