@@ -11,6 +11,7 @@ always wins over a "free for members" tier.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -356,4 +357,5 @@ def _amount(number: str) -> float | None:
         value = price.amount if price.amount is not None else Decimal(cleaned)
     except (InvalidOperation, ValueError):
         return None
-    return float(value)
+    amount = float(value)
+    return amount if math.isfinite(amount) else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,7 +266,7 @@ def _set_structured_fee(record: Record, node: dict[str, Any], path: str, extract
         if not source:
             continue
         if source.get("isAccessibleForFree") in (True, "true", "True", "yes"):
-            _apply_fee(record, Fee("isAccessibleForFree", True, 0.0),
+            _apply_fee(record, Fee("Free", True, 0.0),
                        Evidence(extractor, f"{base}.isAccessibleForFree", 0.9))
             return
         offers = source.get("offers")
@@ -316,6 +317,8 @@ def _offer_fee(offer: Any) -> Fee | None:
         amount = float(str(price).replace(",", "."))
     except ValueError:
         return parse_fee(str(price), standalone=True)
+    if not math.isfinite(amount) or amount < 0:  # "1e400", "NaN", "-5": not a price
+        return None
     text = f"{currency or ''} {price}".strip()
     return Fee(text, amount == 0, amount, currency)
 

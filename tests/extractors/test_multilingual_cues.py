@@ -310,3 +310,21 @@ def test_labelled_values_stop_at_the_next_heading(extract):
     assert record.get("fee_text") == "EUR 200"
     assert record.get("audience") == "City staff"
     assert record.get("trainers") == ["Ana Example"]
+
+
+def test_a_price_that_is_not_a_number_is_no_fee(extract) -> None:  # noqa: ANN001
+    """A JSON-LD price of 1e400 or NaN must not become an amount (JSON has no
+    Infinity); the schema's free flag reads as "Free", not as its property name."""
+    import json
+
+    for price in ("1e400", "NaN", "-5"):
+        node = {"@context": "https://schema.org", "@type": "Course", "name": "Co-creation lab",
+                "offers": {"@type": "Offer", "price": price, "priceCurrency": "EUR"}}
+        page = extract(f"<script type='application/ld+json'>{json.dumps(node)}</script>"
+                       "<h1>Co-creation lab</h1>")
+        assert page.records[0].get("fee_amount") is None, price
+    free = {"@context": "https://schema.org", "@type": "Course", "name": "Co-creation lab",
+            "isAccessibleForFree": True}
+    page = extract(f"<script type='application/ld+json'>{json.dumps(free)}</script>")
+    assert page.records[0].get("fee_text") == "Free"
+    assert page.records[0].get("is_free") is True
