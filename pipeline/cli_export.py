@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
 
+from db.session import Database
 from pipeline import export
 from pipeline.cli import (
     _open,
@@ -74,6 +76,7 @@ def export_command(fmt: str | None, out: Path, statuses: tuple[str, ...],
     columns = export.choose_columns(fields, with_evidence=with_evidence,
                                     with_editions=with_editions)
     database = _open(db_url)
+    _never_over_a_database(out, database)
     with database.session() as session:
         records = export.rows(session, statuses or ("accepted",), with_evidence=with_evidence,
                               with_editions=with_editions)
@@ -117,3 +120,28 @@ def report_command(out_dir: Path, review_url: str, no_charts: bool, db_url: str 
                                 f"{error.strerror or error}") from None
     console.print(f"Wrote {clean(written.html)} and {clean(written.markdown)} "
                   f"({written.total} accepted trainings)")
+
+
+def _never_over_a_database(out: Path, database: Database) -> None:
+    """Refuse to replace the database being read, or any other offermap database:
+    an export written over it would destroy every decision in it."""
+    if database.is_sqlite and out.exists():
+        source = Path(database.engine.url.database or "")
+        if source.exists() and out.resolve() == source.resolve():
+            raise click.BadParameter(f"{out} is the database being exported; choose another "
+                                     "file", param_hint="--out")
+    if out.is_file() and _is_offermap_database(out):
+        raise click.BadParameter(f"{out} is an offermap database; an export never replaces "
+                                 "one (choose another file)", param_hint="--out")
+
+
+def _is_offermap_database(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return False
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                      "AND name = 'alembic_version'").fetchone() is not None
+    except (OSError, sqlite3.Error):
+        return False

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from extractors.taxonomy import Taxonomy
 from pipeline.errors import ConfigError
@@ -267,6 +274,14 @@ class DedupConfig(_Strict):
     review_threshold: float = Field(default=80.0, ge=0, le=100)
     cross_site_threshold: float = Field(default=97.0, ge=50, le=101)
     edition_threshold: float = Field(default=95.0, ge=50, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DedupConfig:
+        if self.review_threshold > self.merge_threshold:
+            raise ValueError(f"review_threshold ({self.review_threshold:g}) must not be above "
+                             f"merge_threshold ({self.merge_threshold:g}): pairs between the "
+                             "two go to reviewers")
+        return self
 
 
 # --- schedule.yaml -----------------------------------------------------------------
