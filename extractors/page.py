@@ -379,7 +379,11 @@ def _build_records(ctx: PageContext, candidates: list[tuple[dict[str, Any], str,
     page_names = _page_names(ctx.doc)
     for node, path, extractor in candidates:
         record = record_from_node(ctx, node, path, extractor)
-        if not ctx.is_listing and _describes_page(_name_key(node), page_names):
+        # A lone node without a usable name is the page's own training: its h1 or
+        # title names it (the next rung of the order of trust).
+        nameless_alone = not _name_key(node) and len(candidates) == 1
+        if not ctx.is_listing and (nameless_alone
+                                   or _describes_page(_name_key(node), page_names)):
             fill_from_page(record, ctx, structured=True)
         else:
             fill_minimal(record, ctx)

@@ -328,3 +328,13 @@ def test_a_price_that_is_not_a_number_is_no_fee(extract) -> None:  # noqa: ANN00
     page = extract(f"<script type='application/ld+json'>{json.dumps(free)}</script>")
     assert page.records[0].get("fee_text") == "Free"
     assert page.records[0].get("is_free") is True
+
+
+@pytest.mark.parametrize("name", ['', '"name": {"x": [1, 2]},', '"name": "  ",'])
+def test_a_nameless_course_takes_the_page_heading(extract, name: str) -> None:  # noqa: ANN001
+    page = extract('<script type="application/ld+json">{"@type": "Course", ' + name
+                   + ' "startDate": "2027-05-12"}</script>'
+                   "<h1>Citizen participation course</h1>")
+    [record] = page.records
+    assert record.get("title") == "Citizen participation course"
+    assert record.fields["title"].evidence.extractor == "html:h1"
