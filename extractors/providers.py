@@ -38,6 +38,15 @@ _UNIT_WORDS = re.compile(
     re.I,
 )
 _HOME_WORDS = frozenset("home start startseite inicio accueil homepage hoofdpagina".split())
+# Trainings named like units: a "Summer School" crumb is the course, not who gives it.
+_EVENT_SCHOOLS = re.compile(
+    r"\b(?:summer|winter|spring|autumn|doctoral|phd|sommer|été|verano|estiva|zomer|verão)"
+    r"[ -]?(?:school|schule|école|escuela|scuola|school|escola)\b|"
+    r"\b(?:école|escuela|scuola|escola) d[e']? ?(?:été|verano|estiva|verão)\b",
+    re.I,
+)
+# Breadcrumb separators, when a site writes them as text between the links.
+_CRUMB_SEPARATORS = re.compile(r"\s*[›»>/|→]\s*")
 _UNIVERSITY_DOMAIN = re.compile(r"(?:\.edu(?:\.[a-z]{2})?$|\.ac\.[a-z]{2}$|(?:^|\.)uni-|univ|"
                                 r"universit|hochschule|(?:^|\.)tu-)", re.I)
 
@@ -95,7 +104,10 @@ def _subject_organiser(text: str) -> re.Match[str] | None:
 
 def unit_from_breadcrumbs(crumbs: list[str]) -> str | None:
     """The first breadcrumb naming an organisational unit (library, school, ...)."""
-    for crumb in crumbs[:5]:
+    parts = [part for crumb in crumbs for part in _CRUMB_SEPARATORS.split(crumb) if part]
+    for crumb in parts[:5]:
+        if _EVENT_SCHOOLS.search(crumb):
+            continue
         words = crumb.split()
         while words and words[0].lower() in _HOME_WORDS:
             words = words[1:]

@@ -338,3 +338,15 @@ def test_a_nameless_course_takes_the_page_heading(extract, name: str) -> None:  
     [record] = page.records
     assert record.get("title") == "Citizen participation course"
     assert record.fields["title"].evidence.extractor == "html:h1"
+
+
+@pytest.mark.parametrize(("crumbs", "unit"), [
+    (["Home", "› Summer School › 2025"], None),  # the course, not who gives it
+    (["Start", "» Sommerschule Bürgerbeteiligung"], None),
+    (["Home", "› School of Public Policy › Courses"], "School of Public Policy"),
+    (["Accueil > Bibliothèque > Ateliers"], "Bibliothèque"),
+])
+def test_breadcrumb_units_split_on_text_separators(crumbs: list[str], unit: str | None) -> None:
+    from extractors.providers import unit_from_breadcrumbs
+
+    assert unit_from_breadcrumbs(crumbs) == unit
