@@ -54,10 +54,12 @@ UNKNOWN = "unknown"
 
 
 class NotFound(OfferMapError):
-    exit_code = 4
+    """No such training, pair or action (exit code 1, as for every "not found")."""
 
 
 class Conflict(OfferMapError):
+    """The action does not fit the training's state: merged away, nothing to undo."""
+
     exit_code = 5
 
 
