@@ -35,8 +35,9 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
 DEPTH_LIMIT = 5
 # Budgets for every spider (providers also have their own max_pages per site).
-OFFERMAP_MAX_PAGES_PER_HOST = 1000
-OFFERMAP_MAX_PAGES_PER_RUN = 20000
+# Counted per process: with `offermap crawl --redis`, per worker.
+OFFERMAP_MAX_PAGES_PER_HOST = int(os.environ.get("OFFERMAP_MAX_PAGES_PER_HOST", "1000"))
+OFFERMAP_MAX_PAGES_PER_RUN = int(os.environ.get("OFFERMAP_MAX_PAGES_PER_RUN", "20000"))
 # Crawl traps (crawler/spiders/_common.py): dated links are followed only from one month
 # before the crawl date to twelve months after it, and one path gets at most this many
 # distinct query strings.  OFFERMAP_TODAY (ISO date) pins the crawl date for tests.
@@ -80,7 +81,7 @@ EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None}
 # survive kill -9), and HTTP caching would write API keys to disk in clear text.
 HTTPCACHE_ENABLED = False
 
-LOG_LEVEL = os.environ.get("OFFERMAP_LOG_LEVEL", "INFO")
+LOG_LEVEL = os.environ.get("OFFERMAP_LOG_LEVEL", "INFO").strip().upper()
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

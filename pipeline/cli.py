@@ -14,21 +14,22 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from crawler.safety import allow_networks_from
 from db.models import Candidate, FieldChange, Hit, Query, Source
-from db.session import Database, default_database_url
+from db.session import Database, default_database_url, normalise_url
 from pipeline import export
 from pipeline.config import load_config
-from pipeline.errors import OfferMapError
+from pipeline.errors import OfferMapError, StorageError
 from pipeline.store import RunSummary
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
-STATUSES = ("pending", "accepted", "rejected")
+STATUSES = ("pending", "maybe", "accepted", "rejected")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -64,6 +65,13 @@ def friendly_errors(command: F) -> F:
         except OfferMapError as error:
             errors.print(f"[red]Error:[/red] {clean(error)}", soft_wrap=True)  # one line
             sys.exit(error.exit_code)
+        except OverflowError:  # an id beyond what the database can hold
+            errors.print("[red]Error:[/red] that number is too large for an id", soft_wrap=True)
+            sys.exit(2)
+        except SQLAlchemyError as error:  # a database that fails mid-command
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            errors.print(f"[red]Error:[/red] database: {clean(reason)}", soft_wrap=True)
+            sys.exit(StorageError.exit_code)
 
     return wrapper  # type: ignore[return-value]
 
@@ -100,9 +108,17 @@ def main() -> None:
 @click.option("--wait", is_flag=True,
               help="If another run is going on this database, wait for it to end "
                    "(default: refuse with 'already running').")
+@click.option("--redis", "redis_url", metavar="URL", envvar="OFFERMAP_REDIS_URL",
+              default=None, show_envvar=True,
+              help="Be one worker of a crawl spread over several: share the queue and "
+                   "the duplicate filter through this Redis (redis://host:6379/0).")
+@click.option("--run-key", metavar="KEY", envvar="OFFERMAP_RUN_KEY", default=None,
+              show_envvar=True,
+              help="With --redis: the distributed run to join (workers with the same "
+                   "key share one crawl)  [default: a new key, printed]")
 @friendly_errors
 def crawl(db_url: str | None, config_dir: Path | None, spiders: tuple[str, ...],
-          quiet: bool, wait: bool) -> None:
+          quiet: bool, wait: bool, redis_url: str | None, run_key: str | None) -> None:
     """Run the search grid and walk the provider sites, storing candidates.
 
     One run at a time per database: a second crawl started while one is going
@@ -113,27 +129,42 @@ def crawl(db_url: str | None, config_dir: Path | None, spiders: tuple[str, ...],
       offermap crawl
       offermap crawl --db postgresql://user@db/offermap --spider providers
       OFFERMAP_SEARXNG_URL=http://127.0.0.1:8888 offermap crawl --spider search
+      offermap crawl --db postgresql://… --redis redis://127.0.0.1:6379/0 --run-key weekly
+
+    With --redis, start as many workers as you like with the same --run-key (on
+    any machine that reaches the database and Redis): they share one crawl.
     """
     config = load_config(config_dir)  # validated before the database is touched
     allow_networks_from(None)  # so is $OFFERMAP_ALLOW_NETWORKS (exit 2 when invalid)
+    workers = None
+    if redis_url:
+        from pipeline.workers import Workers
+
+        workers = Workers(redis_url, run_key) if run_key else Workers(redis_url)
+        if not run_key:
+            errors.print(f"Distributed run key: {workers.run_key} (other workers join with "
+                         f"--redis URL --run-key {workers.run_key})")
+    elif run_key:
+        raise click.UsageError("--run-key needs --redis (or OFFERMAP_REDIS_URL)")
     database = Database(db_url)
     summary = _crawl_with_progress(config, database, spiders or ("search", "providers"),
-                                   quiet=quiet, wait=wait)
+                                   quiet=quiet, wait=wait, workers=workers)
     print_summary(summary, database)
     if summary.status != "finished":
-        sys.exit(1)
+        sys.exit(130 if summary.status == "interrupted" else 1)
 
 
 def _crawl_with_progress(config: Any, database: Database, spiders: tuple[str, ...], *,
                          quiet: bool, overrides: dict[str, Any] | None = None,
-                         kind: str = "crawl", wait: bool = False) -> RunSummary:
+                         kind: str = "crawl", wait: bool = False,
+                         workers: Any = None) -> RunSummary:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from pipeline.crawl import run_crawl
 
     if quiet or not errors.is_terminal:
         return run_crawl(config, database, spiders=spiders, overrides=overrides, kind=kind,
-                         wait=wait)
+                         wait=wait, workers=workers)
 
     totals: dict[str, dict[str, int]] = {}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -150,7 +181,7 @@ def _crawl_with_progress(config: Any, database: Database, spiders: tuple[str, ..
                 f"of {scheduled} requests"))
 
         return run_crawl(config, database, spiders=spiders, overrides=overrides,
-                         progress=update, kind=kind, wait=wait)
+                         progress=update, kind=kind, wait=wait, workers=workers)
 
 
 def print_summary(summary: RunSummary, database: Database) -> None:
@@ -172,6 +203,11 @@ def print_summary(summary: RunSummary, database: Database) -> None:
             table.add_row(f"  {outcome.replace('_', ' ')}", str(counts[f"pages_{outcome}"]))
     table.add_row("candidates new", str(counts["candidates_new"]))
     table.add_row("sources merged into a candidate", str(counts["candidates_merged"]))
+    for key, label in (("candidates_edition", "new editions of known trainings"),
+                       ("candidates_joined", "candidates joined by a bridging page"),
+                       ("possible_duplicates", "possible duplicates for review")):
+        if counts[key]:
+            table.add_row(label, str(counts[key]))
     table.add_row("already known", str(counts["candidates_known"]))
     table.add_row("errors", str(counts["errors"]))
     console.print(table)
@@ -180,7 +216,7 @@ def print_summary(summary: RunSummary, database: Database) -> None:
     if len(summary.errors) > 10:
         console.print(f"  … and {len(summary.errors) - 10} more (offermap runs)")
     if summary.error:
-        errors.print(f"[red]Error:[/red] {clean(summary.error)}")
+        errors.print(f"[red]Error:[/red] {clean(summary.error)}", soft_wrap=True)
     console.print(f"Database: {database.display_url}")
 
 
@@ -265,6 +301,10 @@ def show_candidate(database: Database, candidate_id: int) -> None:
         reason = f": {clean(candidate.reason)}" if candidate.reason else ""
         console.print(f"[bold]#{candidate.id} {clean(candidate.title)}[/bold]  "
                       f"({candidate.status}{reason})")
+        if candidate.merged_into_id is not None:
+            console.print(f"Merged into #{candidate.merged_into_id}: its sources and decisions "
+                          f"are there (offermap candidates {candidate.merged_into_id}; undo with "
+                          "offermap merges undo)")
         table = Table("field", "value", "evidence", show_lines=False)
         for name in export.COLUMNS[1:-1]:
             value = getattr(candidate, name, None)
@@ -355,16 +395,41 @@ def demo(db_path: Path, quiet: bool) -> None:
     """
     from pipeline.demo_runner import run_demo
 
-    run_demo(db_path, quiet=quiet)
+    try:
+        finished = run_demo(db_path, quiet=quiet)
+    except KeyboardInterrupt:
+        errors.print(f"Interrupted; what was stored so far is in {db_path}")
+        sys.exit(130)
+    if not finished:
+        sys.exit(1)
+
+
+def _existing(db_url: str | None) -> str:
+    """The database URL, refused when it names a SQLite file that does not exist
+    (connecting would create an empty one)."""
+    url = normalise_url(db_url or default_database_url())
+    if url.startswith("sqlite:///"):
+        path = Path(url.split(":///", 1)[1])
+        if not path.is_file():
+            raise OfferMapError(f"No offermap database at {path}: no such file (create one "
+                                "with `offermap crawl` or `offermap demo`, or give --db)")
+    return url
 
 
 def _open(db_url: str | None) -> Database:
-    """An existing offermap database at the current schema, or a one-line error."""
-    database = Database(db_url or default_database_url(), create=False)
-    if not database.has_schema():
-        raise OfferMapError(f"{database.display_url} has no offermap tables yet; "
-                            "run `offermap crawl` (or `offermap demo`) first")
-    database.create_schema()  # refuses a schema that is behind, naming the command
+    """An existing offermap database at the current schema, or a one-line error.
+
+    Never creates anything: a mistyped SQLite path is an error, not a new empty file.
+    """
+    database = Database(_existing(db_url), create=False)
+    try:
+        if not database.has_schema():
+            raise OfferMapError(f"{database.display_url} has no offermap tables; run "
+                                "`offermap crawl` (or `offermap demo`) to create them")
+        database.create_schema()  # refuses a schema that is behind, naming the command
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise StorageError(f"Cannot open database {database.display_url}: {reason}") from None
     return database
 
 
@@ -411,7 +476,7 @@ def current(db_url: str | None) -> None:
     """
     from db.schema import head_revision
 
-    database = Database(db_url, create=False)
+    database = Database(_existing(db_url), create=False)
     revision = database.schema_revision() if database.has_schema() else None
     console.print(f"{database.display_url}: schema {revision or 'empty'} "
                   f"(this offermap needs {head_revision()})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 from sqlalchemy import select
@@ -11,30 +13,45 @@ from pipeline.cli import (
     _actor_option,
     _open,
     clean,
+    config_option,
     console,
     database_option,
     friendly_errors,
     main,
 )
+from pipeline.config import load_config
 from pipeline.merging import mark_not_same, merge_candidates, undo_merge
 
 
 @main.group(invoke_without_command=True)
+@click.option("--rescan", is_flag=True,
+              help="First match every training against every other again, with the "
+                   "rules of config/dedup.yaml (after a crawl spread over workers).")
 @database_option
+@config_option
 @click.pass_context
 @friendly_errors
-def duplicates(context: click.Context, db_url: str | None) -> None:
+def duplicates(context: click.Context, rescan: bool, db_url: str | None,
+               config_dir: Path | None) -> None:
     """Possible duplicates: pairs of candidates that may be one training.
 
     \b
     Examples:
       offermap duplicates                      # open pairs, most similar first
+      offermap duplicates --rescan             # match all trainings again first
       offermap duplicates same 4 9             # merge 9 into 4
       offermap duplicates not-same 4 9         # never offer or merge them again
     """
     if context.invoked_subcommand is not None:
         return
     database = _open(db_url)
+    if rescan:
+        from pipeline.rescan import rescan as rescan_all
+
+        found = rescan_all(database, load_config(config_dir).dedup)
+        console.print(f"Matched {found.trainings} trainings again: {found.merged} merged "
+                      f"(undo with `offermap merges undo`), {found.offered} new possible "
+                      "duplicates.")
     with database.session() as session:
         pairs = session.scalars(select(DuplicatePair).where(DuplicatePair.status == "open")
                                 .order_by(DuplicatePair.score.desc())).all()

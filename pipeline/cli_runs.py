@@ -36,7 +36,7 @@ def runs(limit: int, db_url: str | None) -> None:
         console.print(f"No runs yet in {database.display_url}")
         return
     table = Table(box=None, pad_edge=False, header_style="bold underline")
-    for header in ("run", "kind", "status", "started (UTC)", *(l for l, _ in SHOWN)):
+    for header in ("run", "kind", "status", "started (UTC)", *(label for label, _ in SHOWN)):
         table.add_column(header, justify="left" if header in ("kind", "status") else "right")
     errors = []
     for run in found:

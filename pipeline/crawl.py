@@ -20,11 +20,14 @@ from crawler.spiders.providers import ProvidersSpider
 from crawler.spiders.search import SearchSpider
 from db.session import Database
 from pipeline.config import Config
+from pipeline.errors import ConfigError
 from pipeline.runlock import run_lock
 from pipeline.store import RunSummary, Store
+from pipeline.workers import Workers, worker_lock
 
 SPIDERS = {"search": SearchSpider, "providers": ProvidersSpider}
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ProgressCallback = Callable[[str, dict[str, int]], None]
 
 
@@ -54,19 +57,53 @@ def crawler_settings(config: Config, overrides: dict[str, Any] | None = None) ->
 def run_crawl(config: Config, database: Database, *, spiders: Iterable[str] = SPIDERS,
               overrides: dict[str, Any] | None = None,
               progress: ProgressCallback | None = None, kind: str = "crawl",
-              wait: bool = False) -> RunSummary:
+              wait: bool = False, workers: Workers | None = None) -> RunSummary:
     """Crawl, store, and return the run's summary.  Blocks until the crawl ends.
 
     One run at a time per database: while another holds the run lock this raises
     :class:`~pipeline.runlock.AlreadyRunning`, or with ``wait`` waits for it.
     Can run once per process: Twisted's reactor cannot be restarted.
+
+    With ``workers``, this process is one worker of a crawl spread over several
+    (:mod:`pipeline.workers`): the scheduler queue and the duplicate filter live in
+    Redis under the run key, any number of workers run at once (they share the run
+    lock), and the search grid runs on the first worker of the run only.
     """
+    if workers is not None:
+        overrides = {**(overrides or {}), **workers.settings()}
     settings = crawler_settings(config, overrides)
     # A bad OFFERMAP_ALLOW_NETWORKS is a ConfigError (one line, exit 2) raised here,
     # before a run is recorded; inside Scrapy it would only be logged.
     allow_networks_from(settings)
-    with run_lock(database, wait=wait):
-        return _crawl(config, database, settings, spiders, progress, kind)
+    level = settings.get("LOG_LEVEL")
+    if str(level) not in LOG_LEVELS:
+        raise ConfigError(f"OFFERMAP_LOG_LEVEL={level!r}: expected one of "
+                          f"{', '.join(LOG_LEVELS)}")
+    if workers is None:
+        with run_lock(database, wait=wait):
+            return _crawl(config, database, settings, spiders, progress, kind)
+
+    workers.check()
+    spiders = [name for name in spiders if name != "search" or workers.claim_search()]
+    if not spiders:
+        raise ConfigError(f"run {workers.run_key}: another worker runs its search grid, "
+                          "and this worker was asked for nothing else")
+    with worker_lock(database):
+        summary = _crawl(config, database, settings, spiders, progress, kind)
+        _note_worker(database, summary, workers)
+        if summary.status == "finished":
+            workers.finish()
+        return summary
+
+
+def _note_worker(database: Database, summary: RunSummary, workers: Workers) -> None:
+    """Record on the worker's run which distributed run it was part of."""
+    from db.models import Run
+
+    with database.transaction() as session:
+        run = session.get(Run, summary.run_id)
+        if run is not None:
+            run.stats = {**(run.stats or {}), "run_key": workers.run_key}
 
 
 def _crawl(config: Config, database: Database, settings: Settings, spiders: Iterable[str],
@@ -89,7 +126,27 @@ def _crawl(config: Config, database: Database, settings: Settings, spiders: Iter
         status, error = "interrupted", "stopped by the user"
     if status == "finished":
         status, error = _outcome(crawlers)
+    if status == "finished" and "search" in spiders:
+        status, error = _searched(store)
     return store.finish_run(status, error)
+
+
+def _searched(store: Store) -> tuple[str, str | None]:
+    """``failed`` when no backend answered a single query because they failed (down,
+    unreachable, erroring): the provider sites' pages are kept, but the run did not
+    do what it was for.  A backend that is blocked, throttled or out of quota is held
+    for later runs as planned; that alone is not a failed run."""
+    assert store.summary is not None
+    counts = store.summary.counts
+    answered = counts["queries_done"] + counts["queries_partial"]
+    if answered > 0 or counts["queries_failed"] == 0 or counts["queries_blocked"] > 0:
+        return "finished", None
+    tally = ", ".join(f"{counts[f'queries_{kind}']} {kind}"
+                      for kind in ("failed", "blocked", "unsent") if counts[f"queries_{kind}"])
+    first = store.summary.errors[0].split(": en:")[0][:160] if store.summary.errors else ""
+    return "failed", (f"no search backend answered a query ({tally})"
+                      + (f"; first: {first}" if first else "")
+                      + "; check the backends with `offermap doctor`")
 
 
 def _outcome(crawlers: list[Crawler]) -> tuple[str, str | None]:

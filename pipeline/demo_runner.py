@@ -34,7 +34,8 @@ def demo_config(base: Config, search_url: str, providers: list[dict]) -> Config:
     return Config(base.directory, keywords, sites, base.taxonomy_config, base.dedup)
 
 
-def run_demo(db_path: Path, *, quiet: bool = False) -> None:
+def run_demo(db_path: Path, *, quiet: bool = False) -> bool:
+    """Run the demo; whether its crawl finished."""
     from pipeline.cli import _crawl_with_progress, print_candidates, print_summary
     from pipeline.demo.server import DemoWeb
 
@@ -51,6 +52,8 @@ def run_demo(db_path: Path, *, quiet: bool = False) -> None:
                                        overrides=DEMO_OVERRIDES, kind="demo")
 
     print_summary(summary, database)
+    if summary.status != "finished":
+        return False
     with database.session() as session:
         found = session.execute(
             select(Candidate, func.count(Source.id)).join(Source, isouter=True)
@@ -61,3 +64,4 @@ def run_demo(db_path: Path, *, quiet: bool = False) -> None:
     for command in (f"offermap candidates --db {db_path} 1", f"offermap accept --db {db_path} 1",
                     f"offermap export --db {db_path} --out trainings.csv"):
         console.print(f"  {command}", soft_wrap=True)
+    return True

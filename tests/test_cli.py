@@ -119,8 +119,42 @@ def test_unknown_candidate_and_missing_database_are_one_line_errors(tmp_path: Pa
                                                                    filled_db: str) -> None:
     missing = run_offermap("accept", "99", "--db", filled_db)
     assert missing.returncode == 1 and "No candidate 99" in missing.stderr
-    empty = run_offermap("candidates", "--db", str(tmp_path / "nothing.sqlite"))
-    assert empty.returncode == 1 and "no offermap tables" in empty.stderr
+    # A mistyped path is an error, and no empty database file is left behind.
+    typo = run_offermap("candidates", "--db", str(tmp_path / "nothing.sqlite"))
+    assert typo.returncode == 1 and "No offermap database at" in typo.stderr
+    assert len(typo.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "nothing.sqlite").exists()
+    # A SQLite file without offermap's tables, and a file that is not a database.
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "other.sqlite").execute("CREATE TABLE t (x)").connection.close()
+    other = run_offermap("candidates", "--db", str(tmp_path / "other.sqlite"))
+    assert other.returncode == 1 and "has no offermap tables" in other.stderr
+    (tmp_path / "notes.txt").write_text("not a database")
+    garbage = run_offermap("export", "--db", str(tmp_path / "notes.txt"), "--out",
+                           str(tmp_path / "x.csv"))
+    assert garbage.returncode == 4 and "file is not a database" in garbage.stderr
+    assert len(garbage.stderr.strip().splitlines()) == 1
+    unreachable = run_offermap("candidates", "--db", "postgresql://nobody@127.0.0.1:1/x")
+    assert unreachable.returncode == 4 and "Cannot open database" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+    huge = run_offermap("candidates", "99999999999999999999999", "--db", filled_db)
+    assert huge.returncode == 2 and "too large" in huge.stderr
+
+
+def test_export_never_writes_over_a_database(filled_db: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    same = run_offermap("export", "--db", filled_db, "--out", filled_db)
+    assert same.returncode == 2 and "is the database being exported" in same.stderr
+    copy = tmp_path / "copy.sqlite"  # another offermap database: a backup, say
+    with sqlite3.connect(filled_db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    before = copy.read_bytes()
+    other = run_offermap("export", "--db", filled_db, "--out", str(copy), "--format", "csv")
+    assert other.returncode == 2 and "is an offermap database" in other.stderr
+    assert copy.read_bytes() == before
+    assert run_offermap("candidates", "--db", filled_db).returncode == 0
 
 
 def test_export_csv_has_the_record_columns_and_neutralises_formulas(filled_db: str,

@@ -25,10 +25,19 @@ def test_compose_file_validates_with_every_profile() -> None:
     assert client is not None
     result = subprocess.run(
         [client, "--env-file", str(ENV_EXAMPLE), "-f", str(COMPOSE), "--profile", "crawl",
-         "config"], capture_output=True, text=True, cwd=REPO, timeout=60)
+         "--profile", "scale", "config"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)
-    assert set(resolved["services"]) == {"db", "searxng", "migrate", "app", "crawler"}
+    assert set(resolved["services"]) == {"db", "searxng", "migrate", "app", "crawler",
+                                         "redis", "worker"}
+    # Workers of one run: the same Redis, the same run key, the same database.
+    worker = resolved["services"]["worker"]
+    assert worker["environment"]["OFFERMAP_REDIS_URL"] == "redis://redis:6379/0"
+    assert worker["environment"]["OFFERMAP_RUN_KEY"] == "team"
+    assert worker["environment"]["OFFERMAP_DATABASE_URL"] == \
+        resolved["services"]["crawler"]["environment"]["OFFERMAP_DATABASE_URL"]
+    assert int(worker["deploy"]["replicas"]) == 2
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
     # The values came from .env.example, not from the file itself.
     app_env = resolved["services"]["app"]["environment"]
     assert app_env["OFFERMAP_DATABASE_URL"].startswith("postgresql://offermap:change-me@db")
