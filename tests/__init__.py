@@ -1,0 +1,1 @@
+"""offermap's test suite."""
