@@ -28,8 +28,9 @@ def test_compose_file_validates_with_every_profile() -> None:
          "--profile", "scale", "config"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)
-    assert set(resolved["services"]) == {"db", "searxng", "migrate", "app", "crawler",
-                                         "redis", "worker"}
+    assert set(resolved["services"]) == {"db", "searxng", "migrate", "app", "scheduler",
+                                         "crawler", "redis", "worker"}
+    assert resolved["services"]["scheduler"]["command"] == ["schedule"]
     # Workers of one run: the same Redis, the same run key, the same database.
     worker = resolved["services"]["worker"]
     assert worker["environment"]["OFFERMAP_REDIS_URL"] == "redis://redis:6379/0"
@@ -50,7 +51,7 @@ def test_compose_services_start_in_order_with_health_checks() -> None:
         assert services[name]["restart"] == "unless-stopped", name
     # Migrations run before the app and the crawler start.
     assert services["migrate"]["command"] == ["db", "upgrade"]
-    for name in ("app", "crawler"):
+    for name in ("app", "scheduler", "crawler"):
         assert services[name]["depends_on"]["migrate"]["condition"] == \
             "service_completed_successfully"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
