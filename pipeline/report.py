@@ -160,6 +160,21 @@ class Flow:
     new: Cell | None = None
     new_included: Cell | None = None
 
+    def rows(self) -> list[tuple[Cell, int]]:
+        """Every step in reading order, with its depth (0 a step, 1 and 2 its parts):
+        the one order the HTML and the Markdown both print."""
+        rows: list[tuple[Cell, int]] = [(self.identified, 0)]
+        rows += [(cell, 1) for cell in (*self.by_backend, *self.by_site)]
+        rows += [(self.duplicates, 0), (self.trainings, 0)]
+        if self.previous_total and self.new:
+            rows += [(self.previous_total, 1), (self.new, 1)]
+        rows += [(self.pending, 0), (self.screened, 0), (self.excluded, 1)]
+        rows += [(cell, 2) for cell in self.excluded_by_reason]
+        rows += [(self.maybe, 1), (self.included, 1)]
+        if self.new_included:
+            rows.append((self.new_included, 2))
+        return rows
+
 
 @dataclass
 class Changes:

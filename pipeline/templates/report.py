@@ -102,22 +102,7 @@ height="360"><figcaption class="note">Also as <a href="{{ chart.png }}">PNG</a> 
 <h2 id="flow">From search to inclusion</h2>
 <table class="flow">
   <tbody>
-  {{ flow_row(flow.identified) }}
-  {% for cell in flow.by_backend %}{{ flow_row(cell, 1) }}{% endfor %}
-  {% for cell in flow.by_site %}{{ flow_row(cell, 1) }}{% endfor %}
-  {{ flow_row(flow.duplicates) }}
-  {{ flow_row(flow.trainings) }}
-  {% if flow.previous_total %}
-  {{ flow_row(flow.previous_total, 1) }}
-  {{ flow_row(flow.new, 1) }}
-  {% endif %}
-  {{ flow_row(flow.pending) }}
-  {{ flow_row(flow.screened) }}
-  {{ flow_row(flow.excluded, 1) }}
-  {% for cell in flow.excluded_by_reason %}{{ flow_row(cell, 2) }}{% endfor %}
-  {{ flow_row(flow.maybe, 1) }}
-  {{ flow_row(flow.included, 1) }}
-  {% if flow.new_included %}{{ flow_row(flow.new_included, 2) }}{% endif %}
+  {% for cell, depth in flow.rows() %}{{ flow_row(cell, depth) }}{% endfor %}
   </tbody>
 </table>
 <p class="note">Identified: every place a training was read, by the search backend or the
@@ -221,27 +206,9 @@ No accepted trainings yet.
 
 | step | records | filter |
 |---|---:|---|
-{{ flow_row(flow.identified) }}
-{% for cell in flow.by_backend + flow.by_site %}
-{{ flow_row(cell, 1) }}
+{% for cell, depth in flow.rows() %}
+{{ flow_row(cell, depth) }}
 {% endfor %}
-{{ flow_row(flow.duplicates) }}
-{{ flow_row(flow.trainings) }}
-{% if flow.previous_total %}
-{{ flow_row(flow.previous_total, 1) }}
-{{ flow_row(flow.new, 1) }}
-{% endif %}
-{{ flow_row(flow.pending) }}
-{{ flow_row(flow.screened) }}
-{{ flow_row(flow.excluded, 1) }}
-{% for cell in flow.excluded_by_reason %}
-{{ flow_row(cell, 2) }}
-{% endfor %}
-{{ flow_row(flow.maybe, 1) }}
-{{ flow_row(flow.included, 1) }}
-{% if flow.new_included %}
-{{ flow_row(flow.new_included, 2) }}
-{% endif %}
 
 ## Since the previous report
 
